@@ -1,0 +1,66 @@
+/**
+ * The ObjectStore interface: where recorded bytes live. Only metadata goes on the ledger; a record's
+ * `location` is the store's URL and its `pointer` the object name returned by `put`.
+ *
+ * Contract every store keeps (checked by the conformance suite in ./conformance.ts):
+ * - `put` never exposes a partial object: the object becomes visible (to get/stat/exists/list) only
+ *   after all bytes are durably stored (fsync / completed multipart upload) and, if a checksum was
+ *   given, after it matched. On any failure or abort nothing is left visible.
+ * - Pointers are opaque to callers; stores may content-address them.
+ */
+import type { Readable } from 'node:stream';
+
+export interface PutOptions {
+    /**
+     * Expected `sha256:<hex>` of the body. Either known up front (then the store verifies it and may
+     * skip the upload if it already holds those bytes), or a promise that resolves once a hasher
+     * reading the same bytes has finished: the store must not make the object visible before it
+     * resolves, and must discard the upload if it rejects. This is what lets hashing overlap upload.
+     */
+    checksum?: string | Promise<string>;
+    /** Expected size in bytes; a body of another length fails with SIZE_MISMATCH. */
+    size?: number;
+    /** Aborts the upload; nothing is left visible. */
+    signal?: AbortSignal;
+    /** Called with the number of bytes stored so far, for progress bars. */
+    onProgress?: (bytes: number) => void;
+}
+
+export interface PutResult {
+    /** Object name inside this store, to put in the record's `pointer`. */
+    pointer: string;
+    size: number;
+    /** `sha256:<hex>` of the stored bytes (the resolved expected checksum). */
+    checksum: string;
+    /** True when the store already held these bytes and nothing was uploaded. */
+    skipped: boolean;
+}
+
+export interface ObjectInfo {
+    pointer: string;
+    size: number;
+    /** Last modification time, when the store knows it. */
+    modified?: Date;
+}
+
+export interface GetOptions {
+    signal?: AbortSignal;
+}
+
+export interface ObjectStore extends AsyncDisposable {
+    /** URL of this store, recorded as `location`: `file:///…`, `s3://bucket/prefix`, `sshfs:///mnt/x`. */
+    readonly location: string;
+    /** Streams `body` into the store. See the contract above. */
+    put(body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+    /** Streams an object's bytes. Rejects with NOT_FOUND if absent. */
+    get(pointer: string, options?: GetOptions): Promise<Readable>;
+    /** Rejects with NOT_FOUND if absent. */
+    stat(pointer: string): Promise<ObjectInfo>;
+    exists(pointer: string): Promise<boolean>;
+    /** Removes an object; succeeds if it is already absent. */
+    delete(pointer: string): Promise<void>;
+    /** Lists visible objects whose pointer starts with `prefix`. */
+    list(prefix?: string): AsyncIterable<ObjectInfo>;
+    /** Waits for in-flight operations and releases resources. Idempotent. */
+    close(): Promise<void>;
+}
