@@ -1,0 +1,23 @@
+/**
+ * World-state layout. The simple key `<key>` holds the latest record of an item; everything
+ * else lives under composite keys (`\u0000<type>\u0000<attr>\u0000…`), which Fabric keeps apart
+ * from simple keys, so range queries over item keys never see index entries.
+ */
+
+/** Composite key object types used by the contract. */
+export const INDEX = {
+    /** (recordId) -> record JSON, every version ever written. */
+    record: 'record',
+    /** (dependencyId, childId) -> INDEX_VALUE: reverse lineage. */
+    dependent: 'dependent',
+    /** (creatorId, timestamp, recordId) -> INDEX_VALUE: records by submitter, oldest first. */
+    creator: 'creator',
+    /** (sha256 hex, recordId) -> INDEX_VALUE: which records hold these bytes. */
+    checksum: 'checksum',
+} as const;
+
+/**
+ * Value stored under index entries. Fabric treats an empty value as a delete, so index entries
+ * need some content; the key already carries all the information.
+ */
+export const INDEX_VALUE = '1';
