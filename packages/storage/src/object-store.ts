@@ -7,6 +7,11 @@
  *   after all bytes are durably stored (fsync / completed multipart upload) and, if a checksum was
  *   given, after it matched. On any failure or abort nothing is left visible.
  * - Pointers are opaque to callers; stores may content-address them.
+ * - A store is done with a body chunk (written or copied) before it requests the next one: callers
+ *   may reuse a chunk's memory once the next chunk is requested (the hashing pipeline streams
+ *   through a few reused shared buffers). Never buffer chunk references ahead (e.g. Readable.from).
+ * - A checksum promise that rejects makes `put` reject with ABORTED (the reason as `cause`).
+ * - After `close()`, every operation rejects with UNAVAILABLE.
  */
 import type { Readable } from 'node:stream';
 

@@ -1,0 +1,93 @@
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { sha256Of } from './checksum.js';
+import { describeObjectStoreConformance } from './conformance.js';
+import { isStoreError } from './errors.js';
+import { createLocalStore, localPointerFor } from './local-store.js';
+
+async function tempRoot(): Promise<string> {
+    return mkdtemp(join(tmpdir(), 'hyperprov-local-store-'));
+}
+
+describeObjectStoreConformance('local directory', async () => {
+    const root = await tempRoot();
+    const store = createLocalStore({ root });
+    return {
+        store,
+        async cleanup() {
+            // Nothing a failed or aborted put wrote may linger in the temp directory.
+            const litter = await readdir(join(root, '.tmp')).catch(() => []);
+            await rm(root, { recursive: true, force: true });
+            expect(litter).toEqual([]);
+        },
+    };
+});
+
+describe('local store specifics', () => {
+    it('uses a file:// location and a content-addressed, read-only layout', async () => {
+        const root = await tempRoot();
+        try {
+            const store = createLocalStore({ root });
+            expect(store.location).toBe(pathToFileURL(root).href);
+            const bytes = Buffer.from('content addressed');
+            const result = await store.put(Readable.from([bytes]));
+            expect(result.pointer).toBe(localPointerFor(sha256Of(bytes)));
+            expect(result.pointer).toMatch(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/);
+            const info = await stat(join(root, result.pointer));
+            expect(info.mode & 0o777).toBe(0o444);
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('removes temp files of dead writers when opened, and keeps those of live ones', async () => {
+        const root = await tempRoot();
+        try {
+            await createLocalStore({ root }).close();
+            const { mkdir } = await import('node:fs/promises');
+            await mkdir(join(root, '.tmp'), { recursive: true });
+            // pid 2^22+1 is above Linux's pid_max limit, so no live process owns it.
+            await writeFile(join(root, '.tmp', `${2 ** 22 + 1}-dead.tmp`), 'partial');
+            await writeFile(join(root, '.tmp', `${process.ppid}-live.tmp`), 'in flight');
+            const store = createLocalStore({ root });
+            expect(await store.exists(localPointerFor(sha256Of('x')))).toBe(false);
+            expect(await readdir(join(root, '.tmp'))).toEqual([`${process.ppid}-live.tmp`]);
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('refuses pointers outside its layout (no path traversal)', async () => {
+        const root = await tempRoot();
+        try {
+            const store = createLocalStore({ root });
+            for (const pointer of ['../../etc/passwd', 'sha256/ab/../../x', '/etc/passwd', '']) {
+                const error = await store.get(pointer).catch((e: unknown) => e);
+                expect(isStoreError(error, 'INVALID_ARGUMENT')).toBe(true);
+            }
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('reports an unusable root as UNAVAILABLE', async () => {
+        const root = await tempRoot();
+        try {
+            const file = join(root, 'not-a-dir');
+            await writeFile(file, '');
+            const store = createLocalStore({ root: join(file, 'objects') });
+            const error = await store.put(Readable.from([Buffer.from('x')])).catch((e: unknown) => e);
+            expect(isStoreError(error, 'UNAVAILABLE')).toBe(true);
+            expect((error as { message: string }).message).toMatch(/open store/);
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+});

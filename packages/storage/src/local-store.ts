@@ -1,0 +1,374 @@
+/**
+ * The local-directory ObjectStore: content-addressed files under a root directory.
+ *
+ * Layout: `<root>/sha256/ab/cdef…` (pointer = that relative path), temp files in `<root>/.tmp/`
+ * (same filesystem, so publishing is an atomic link). A put writes the temp file, fsyncs it, makes
+ * it read-only, waits for the checksum, then hard-links it to its final name (no-replace, so a
+ * concurrent put of the same bytes is detected as a skip) and fsyncs the directory. Until then
+ * nothing is visible; on any failure the temp file is removed.
+ */
+
+import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { link, lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { addAbortSignal, type Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { discardBody, readBody, watchInterruption, type PutBody } from './body.js';
+import { assertChecksum } from './checksum.js';
+import { fsyncDirectory, removeStaleTempFiles, tempFileName } from './durable-fs.js';
+import { StoreError } from './errors.js';
+import { errnoCode, toStoreError } from './fs-errors.js';
+import type { GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store.js';
+
+/** Options of {@link createLocalStore}. */
+export interface LocalStoreOptions {
+    /** Directory holding the objects; created if missing. */
+    root: string;
+    /** Read-stream chunk size for `get` (default 1 MiB: small chunks slow hashing down). */
+    readChunkSize?: number;
+}
+
+const POINTER_PATTERN = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/;
+const OBJECTS_DIR = 'sha256';
+const TEMP_DIR = '.tmp';
+
+/** The pointer (relative path) of the object with checksum `sha256:<hex>`. */
+export function localPointerFor(checksum: string): string {
+    const hex = checksum.slice('sha256:'.length);
+    return `${OBJECTS_DIR}/${hex.slice(0, 2)}/${hex.slice(2)}`;
+}
+
+/**
+ * Opens a content-addressed store in a local directory. Its `location` is `file:///<abs root>`.
+ * Stale temp files of dead writers are removed when the store is first used.
+ */
+export function createLocalStore(options: LocalStoreOptions): ObjectStore {
+    if (typeof options?.root !== 'string' || options.root === '') {
+        throw new StoreError('INVALID_ARGUMENT', 'createLocalStore needs { root: <directory> }');
+    }
+    return new LocalStore(resolve(options.root), options.readChunkSize ?? 1 << 20);
+}
+
+class LocalStore implements ObjectStore {
+    readonly location: string;
+    readonly #root: string;
+    readonly #tempDir: string;
+    readonly #readChunkSize: number;
+    #ready: Promise<void> | undefined;
+    #closed = false;
+    readonly #inFlight = new Set<Promise<unknown>>();
+
+    constructor(root: string, readChunkSize: number) {
+        this.#root = root;
+        this.#tempDir = join(root, TEMP_DIR);
+        this.#readChunkSize = readChunkSize;
+        this.location = pathToFileURL(root).href;
+        // "On open": create the layout and clean up after dead writers right away. A failure is
+        // reported by the first operation, which retries.
+        void this.#track(() => this.#init()).catch(() => {});
+    }
+
+    put(body: PutBody, options: PutOptions = {}): Promise<PutResult> {
+        return this.#track(() => this.#put(body, options), () => discardBody(body));
+    }
+
+    get(pointer: string, options: GetOptions = {}): Promise<Readable> {
+        return this.#track(async () => {
+            const path = this.#pathOf(pointer);
+            await this.#init();
+            options.signal?.throwIfAborted();
+            let handle: FileHandle;
+            try {
+                handle = await open(path, 'r');
+            } catch (error) {
+                throw toStoreError(error, `read ${pointer}`);
+            }
+            const stream = handle.createReadStream({ highWaterMark: this.#readChunkSize });
+            return options.signal ? addAbortSignal(options.signal, stream) : stream;
+        });
+    }
+
+    stat(pointer: string): Promise<ObjectInfo> {
+        return this.#track(async () => {
+            const path = this.#pathOf(pointer);
+            await this.#init();
+            try {
+                const info = await stat(path);
+                return { pointer, size: info.size, modified: info.mtime };
+            } catch (error) {
+                throw toStoreError(error, `stat ${pointer}`);
+            }
+        });
+    }
+
+    exists(pointer: string): Promise<boolean> {
+        return this.#track(async () => {
+            const path = this.#pathOf(pointer);
+            await this.#init();
+            try {
+                await lstat(path);
+                return true;
+            } catch (error) {
+                if (errnoCode(error) === 'ENOENT') return false;
+                throw toStoreError(error, `stat ${pointer}`);
+            }
+        });
+    }
+
+    delete(pointer: string): Promise<void> {
+        return this.#track(async () => {
+            const path = this.#pathOf(pointer);
+            await this.#init();
+            try {
+                await unlink(path);
+            } catch (error) {
+                if (errnoCode(error) !== 'ENOENT') throw toStoreError(error, `delete ${pointer}`);
+            }
+        });
+    }
+
+    async *list(prefix = ''): AsyncIterable<ObjectInfo> {
+        this.#assertOpen();
+        await this.#init();
+        const base = join(this.#root, OBJECTS_DIR);
+        let fanout: string[];
+        try {
+            fanout = (await readdir(base)).filter((name) => /^[0-9a-f]{2}$/.test(name)).sort();
+        } catch (error) {
+            if (errnoCode(error) === 'ENOENT') return;
+            throw toStoreError(error, 'list objects');
+        }
+        for (const dir of fanout) {
+            const dirPrefix = `${OBJECTS_DIR}/${dir}/`;
+            // Skip whole directories that cannot contain a match.
+            if (!dirPrefix.startsWith(prefix) && !prefix.startsWith(dirPrefix)) continue;
+            let names: string[];
+            try {
+                names = (await readdir(join(base, dir))).sort();
+            } catch (error) {
+                if (errnoCode(error) === 'ENOENT') continue;
+                throw toStoreError(error, 'list objects');
+            }
+            for (const name of names) {
+                const pointer = dirPrefix + name;
+                if (!POINTER_PATTERN.test(pointer) || !pointer.startsWith(prefix)) continue;
+                try {
+                    const info = await stat(join(base, dir, name));
+                    yield { pointer, size: info.size, modified: info.mtime };
+                } catch (error) {
+                    if (errnoCode(error) !== 'ENOENT') throw toStoreError(error, `stat ${pointer}`);
+                }
+            }
+        }
+    }
+
+    async close(): Promise<void> {
+        this.#closed = true;
+        while (this.#inFlight.size > 0) {
+            await Promise.allSettled([...this.#inFlight]);
+        }
+    }
+
+    [Symbol.asyncDispose](): Promise<void> {
+        return this.close();
+    }
+
+    /** Runs an operation, tracked so that close() can wait for it. */
+    #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
+        if (this.#closed) {
+            onRefused?.();
+            return Promise.reject(this.#closedError());
+        }
+        const promise = operation();
+        const tracked = promise.finally(() => this.#inFlight.delete(tracked));
+        tracked.catch(() => {});
+        this.#inFlight.add(tracked);
+        return promise;
+    }
+
+    #assertOpen(): void {
+        if (this.#closed) throw this.#closedError();
+    }
+
+    #closedError(): StoreError {
+        return new StoreError('UNAVAILABLE', `the store ${this.location} is closed; open a new one`);
+    }
+
+    #pathOf(pointer: string): string {
+        if (typeof pointer !== 'string' || !POINTER_PATTERN.test(pointer)) {
+            throw new StoreError(
+                'INVALID_ARGUMENT',
+                `${JSON.stringify(pointer)} is not a pointer of this store (expected sha256/ab/<62 hex>)`,
+            );
+        }
+        return join(this.#root, pointer);
+    }
+
+    /** Creates the layout and removes temp files of dead writers, once. */
+    #init(): Promise<void> {
+        this.#ready ??= (async () => {
+            try {
+                await mkdir(join(this.#root, OBJECTS_DIR), { recursive: true });
+                await mkdir(this.#tempDir, { recursive: true });
+                await removeStaleTempFiles(this.#tempDir);
+            } catch (error) {
+                this.#ready = undefined; // let a later call retry, e.g. once the disk is mounted
+                throw toStoreError(error, `open store ${this.#root}`);
+            }
+        })();
+        return this.#ready;
+    }
+
+    async #put(body: PutBody, options: PutOptions): Promise<PutResult> {
+        const { checksum, size, signal, onProgress } = options;
+        if (size !== undefined && !(Number.isSafeInteger(size) && size >= 0)) {
+            discardBody(body);
+            throw new StoreError('INVALID_ARGUMENT', `size must be a non-negative integer, got ${String(size)}`);
+        }
+        if (typeof checksum === 'string') {
+            try {
+                assertChecksum(checksum);
+            } catch (error) {
+                discardBody(body);
+                throw error;
+            }
+        }
+        const pending = checksum === undefined || typeof checksum === 'string' ? undefined : Promise.resolve(checksum);
+        const interruption = watchInterruption(signal, pending);
+        let tempPath: string | undefined;
+        let handle: FileHandle | undefined;
+        try {
+            interruption.throwIfInterrupted();
+            await this.#init();
+
+            if (typeof checksum === 'string') {
+                const existing = await this.#existingSize(localPointerFor(checksum));
+                if (existing !== undefined) {
+                    if (size !== undefined && existing !== size) {
+                        throw new StoreError(
+                            'SIZE_MISMATCH',
+                            `the store holds ${checksum} with ${existing} bytes, but size ${size} was given; check the size`,
+                        );
+                    }
+                    discardBody(body);
+                    return { pointer: localPointerFor(checksum), size: existing, checksum, skipped: true };
+                }
+            }
+
+            tempPath = join(this.#tempDir, tempFileName(randomUUID()));
+            try {
+                handle = await open(tempPath, 'wx', 0o600);
+            } catch (error) {
+                throw toStoreError(error, 'create a temp file');
+            }
+            // Hash here only when no hasher runs beside us; a checksum promise comes from one
+            // that reads the very same chunks, so hashing again would only burn CPU.
+            const hash = pending === undefined ? createHash('sha256') : undefined;
+            const written = await this.#writeBody(body, handle, hash, size, interruption, onProgress);
+            if (size !== undefined && written !== size) {
+                throw new StoreError('SIZE_MISMATCH', `the body had ${written} bytes but size ${size} was given; nothing was stored`);
+            }
+            try {
+                await handle.sync();
+                await handle.chmod(0o444);
+                await handle.close();
+            } catch (error) {
+                throw toStoreError(error, 'flush the temp file');
+            } finally {
+                handle = undefined;
+            }
+
+            let actual: string;
+            if (pending !== undefined) {
+                // A rejected checksum surfaces as the interruption's ABORTED error, with the reason as cause.
+                actual = await Promise.race([pending.catch(() => interruption.promise), interruption.promise]);
+                assertChecksum(actual, 'the resolved checksum');
+            } else {
+                actual = `sha256:${hash!.digest('hex')}`;
+                if (typeof checksum === 'string' && actual !== checksum) {
+                    throw new StoreError(
+                        'CHECKSUM_MISMATCH',
+                        `the body hashed to ${actual}, not the expected ${checksum}; nothing was stored`,
+                    );
+                }
+            }
+            interruption.throwIfInterrupted();
+
+            const pointer = localPointerFor(actual);
+            const skipped = await this.#publish(tempPath, pointer);
+            return { pointer, size: written, checksum: actual, skipped };
+        } catch (error) {
+            throw toStoreError(error, 'put');
+        } finally {
+            interruption.dispose();
+            if (handle !== undefined) await handle.close().catch(() => {});
+            if (tempPath !== undefined) {
+                await rm(tempPath, { force: true }).catch(() => {});
+            }
+        }
+    }
+
+    async #writeBody(
+        body: PutBody,
+        handle: FileHandle,
+        hash: Hash | undefined,
+        size: number | undefined,
+        interruption: ReturnType<typeof watchInterruption>,
+        onProgress: ((bytes: number) => void) | undefined,
+    ): Promise<number> {
+        let written = 0;
+        // Each chunk is fully written before the next is requested: callers may reuse its memory.
+        for await (const chunk of readBody(body, interruption)) {
+            if (size !== undefined && written + chunk.byteLength > size) {
+                throw new StoreError('SIZE_MISMATCH', `the body is longer than the given size ${size}; nothing was stored`);
+            }
+            hash?.update(chunk);
+            let offset = 0;
+            while (offset < chunk.byteLength) {
+                const { bytesWritten } = await handle
+                    .write(chunk, offset, chunk.byteLength - offset)
+                    .catch((error: unknown) => {
+                        throw toStoreError(error, 'write the temp file');
+                    });
+                offset += bytesWritten;
+            }
+            written += chunk.byteLength;
+            interruption.throwIfInterrupted();
+            onProgress?.(written);
+        }
+        return written;
+    }
+
+    /**
+     * Makes the temp file visible under `pointer`. link() never replaces, so if the object already
+     * exists (same bytes, by construction) the put is a skip. Returns whether it was skipped.
+     */
+    async #publish(tempPath: string, pointer: string): Promise<boolean> {
+        const target = join(this.#root, pointer);
+        const dir = join(this.#root, pointer.slice(0, pointer.lastIndexOf('/')));
+        try {
+            const created = await mkdir(dir, { recursive: true });
+            if (created !== undefined) await fsyncDirectory(join(this.#root, OBJECTS_DIR));
+            let skipped = false;
+            try {
+                await link(tempPath, target);
+            } catch (error) {
+                if (errnoCode(error) !== 'EEXIST') throw error;
+                skipped = true;
+            }
+            await fsyncDirectory(dir);
+            return skipped;
+        } catch (error) {
+            throw toStoreError(error, `publish ${pointer}`);
+        }
+    }
+
+    async #existingSize(pointer: string): Promise<number | undefined> {
+        try {
+            return (await stat(join(this.#root, pointer))).size;
+        } catch (error) {
+            if (errnoCode(error) === 'ENOENT') return undefined;
+            throw toStoreError(error, `stat ${pointer}`);
+        }
+    }
+}
