@@ -1,0 +1,48 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { describeObjectStoreConformance } from '@hyperprov/storage/conformance';
+import { describe, expect, inject, it } from 'vitest';
+import { createSshfsStore } from './sshfs-store.js';
+
+const shared = inject('sshfs');
+
+// Each test gets a fresh directory on the one real mount that the global setup made.
+describeObjectStoreConformance(
+    'sshfs (real sshd over loopback)',
+    async () => {
+        const dir = path.join(shared.mountpoint, `conformance-${randomUUID()}`);
+        await mkdir(dir);
+        const store = await createSshfsStore({ mountpoint: dir, remote: shared.remote });
+        return {
+            store,
+            cleanup: async () => {
+                await store.close();
+                await rm(dir, { recursive: true, force: true });
+            },
+        };
+    },
+    { timeout: 60_000 },
+);
+
+describe('sshfs store specifics', () => {
+    it('records its location as sshfs:///<mountpoint>', async () => {
+        const store = await createSshfsStore({ mountpoint: shared.mountpoint });
+        expect(store.location).toBe(`sshfs://${shared.mountpoint}`);
+        await store.close();
+    });
+
+    it('puts the bytes on the server, in the content-addressed layout', async () => {
+        const dir = `store-${randomUUID()}`;
+        const store = await createSshfsStore({ mountpoint: path.join(shared.mountpoint, dir) });
+        try {
+            const result = await store.put(Readable.from([Buffer.from('hello sshfs')]));
+            expect(result.pointer).toMatch(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/);
+            // Read behind the mount's back, from the server's own directory.
+            await expect(readFile(path.join(shared.remoteDir, dir, result.pointer), 'utf8')).resolves.toBe('hello sshfs');
+        } finally {
+            await store.close();
+        }
+    });
+});
