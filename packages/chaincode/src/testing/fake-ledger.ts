@@ -65,12 +65,16 @@ export class FakeLedger {
         return `${NS}${type}${NS}${attributes.map((a) => `${a}${NS}`).join('')}`;
     }
 
-    /** Keys in state, Fabric order (UTF-8 byte order). */
+    private sorted: string[] | undefined;
+
+    /** Keys in state, Fabric order (UTF-8 byte order); cached until the next commit. */
     sortedKeys(): string[] {
-        return [...this.state.keys()].sort(compareKeys);
+        this.sorted ??= [...this.state.keys()].sort(compareKeys);
+        return this.sorted;
     }
 
     private commit(record: FakeTx, timestamp: Date): void {
+        this.sorted = undefined;
         for (const [key, value] of record.writes) {
             const entries = this.history.get(key) ?? [];
             entries.unshift({ txId: record.txId, value: value ?? Buffer.alloc(0), isDelete: value === null, timestamp });
@@ -82,8 +86,10 @@ export class FakeLedger {
     }
 
     private context(options: TxOptions): { ctx: Context; record: FakeTx; timestamp: Date } {
-        const txId = options.txId ?? `tx${String(++counter).padStart(6, '0')}`;
-        const timestamp = options.timestamp ?? new Date(Date.UTC(2026, 0, 1) + counter * 1000);
+        const seq = ++counter;
+        const txId = options.txId ?? `tx${String(seq).padStart(6, '0')}`;
+        // Strictly increasing per transaction, like block order on a peer.
+        const timestamp = options.timestamp ?? new Date(Date.UTC(2026, 0, 1) + seq * 1000);
         const record: FakeTx = { txId, events: [], writes: new Map() };
         const readOnly = options.readOnly === true;
         const ledger = this;
@@ -93,11 +99,16 @@ export class FakeLedger {
             if (value !== null && value.length === 0) throw new Error('fake ledger: empty value (Fabric treats it as a delete)');
             record.writes.set(key, value);
         };
-        const range = (start: string, end: string): [string, Buffer][] =>
-            ledger
-                .sortedKeys()
-                .filter((k) => compareKeys(k, start) >= 0 && (end === '' || compareKeys(k, end) < 0))
-                .map((k) => [k, ledger.state.get(k) as Buffer]);
+        const range = (start: string, end: string): [string, Buffer][] => {
+            const keys = ledger.sortedKeys();
+            const result: [string, Buffer][] = [];
+            for (let i = lowerBound(keys, start); i < keys.length; i++) {
+                const key = keys[i] as string;
+                if (end !== '' && compareKeys(key, end) >= 0) break;
+                result.push([key, ledger.state.get(key) as Buffer]);
+            }
+            return result;
+        };
         const paged = (start: string, end: string, pageSize: number, bookmark: string) => {
             if (!readOnly) throw new Error('fake ledger: paginated queries are only valid in read-only transactions');
             const all = range(bookmark !== '' ? bookmark : start, end);
@@ -177,6 +188,17 @@ function assertSimple(...keys: string[]): void {
 
 function compareKeys(a: string, b: string): number {
     return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function lowerBound(keys: string[], target: string): number {
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (compareKeys(keys[mid] as string, target) < 0) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
 }
 
 function iterator<T>(items: T[]) {
