@@ -1,0 +1,112 @@
+/**
+ * The store registry: store URL -> ObjectStore. `file://` stores are built in; `s3://` and
+ * `sshfs://` load their packages (@hyperprov/storage-s3, @hyperprov/storage-sshfs) on first use,
+ * so commands that never touch them do not pay for the AWS SDK, and a build without them still
+ * works for local stores.
+ */
+import { createLocalStore, parseStoreUrl, type ObjectStore, type StoreUrl } from '@hyperprov/storage';
+import { TrackerError } from '../errors.js';
+import { fromStoreError } from './store-errors.js';
+
+/** Opens the store a URL names. Throws INVALID_ARGUMENT for a bad URL, STORE_UNAVAILABLE when its package is missing. */
+export type StoreOpener = (url: StoreUrl) => Promise<ObjectStore>;
+
+/** Opens stores by URL and keeps one instance per URL until closed. */
+export interface StoreRegistry extends AsyncDisposable {
+    /** The store for `url` (a record's `location` or the configured store URL). */
+    open(url: string): Promise<ObjectStore>;
+    /** Closes every store opened through this registry. Idempotent. */
+    close(): Promise<void>;
+}
+
+/** Schemes this build can open; others are reported as unsupported, not as errors of the store. */
+export const SUPPORTED_STORE_SCHEMES = ['file', 's3', 'sshfs'] as const;
+
+const OPENERS: Record<StoreUrl['kind'], StoreOpener> = {
+    file: async (url) => createLocalStore({ root: (url as Extract<StoreUrl, { kind: 'file' }>).root }),
+    s3: async (url) => {
+        const s3 = url as Extract<StoreUrl, { kind: 's3' }>;
+        const { createS3Store } = await loadStorePackage<{ createS3Store(options: object): ObjectStore }>('@hyperprov/storage-s3', 's3');
+        return createS3Store({
+            bucket: s3.bucket,
+            prefix: s3.prefix,
+            ...(s3.endpoint !== undefined && { endpoint: s3.endpoint }),
+            ...(s3.region !== undefined && { region: s3.region }),
+            ...(s3.forcePathStyle !== undefined && { forcePathStyle: s3.forcePathStyle }),
+        });
+    },
+    sshfs: async (url) => {
+        const sshfs = url as Extract<StoreUrl, { kind: 'sshfs' }>;
+        const { createSshfsStore } = await loadStorePackage<{ createSshfsStore(options: object): ObjectStore }>(
+            '@hyperprov/storage-sshfs',
+            'sshfs',
+        );
+        return createSshfsStore({
+            mountpoint: sshfs.mountpoint,
+            ...(sshfs.remote !== undefined && { remote: sshfs.remote, mount: true }),
+        });
+    },
+};
+
+/** Parses a store URL, translating a bad one into INVALID_ARGUMENT. Bare paths are resolved against `cwd`. */
+export function parseStoreLocation(url: string, cwd?: string): StoreUrl {
+    try {
+        return parseStoreUrl(url, cwd);
+    } catch (error) {
+        throw fromStoreError(error, 'store URL');
+    }
+}
+
+/** Opens one store without caching it; the caller closes it. */
+export async function openStore(url: string): Promise<ObjectStore> {
+    const parsed = parseStoreLocation(url);
+    try {
+        return await OPENERS[parsed.kind](parsed);
+    } catch (error) {
+        throw fromStoreError(error, `store ${url}`);
+    }
+}
+
+/** A registry that opens each URL once. */
+export function createStoreRegistry(): StoreRegistry {
+    const stores = new Map<string, Promise<ObjectStore>>();
+    let closed = false;
+    const close = async (): Promise<void> => {
+        closed = true;
+        const pending = [...stores.values()];
+        stores.clear();
+        const results = await Promise.allSettled(pending.map(async (store) => (await store).close()));
+        const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected' && !(r.reason instanceof TrackerError));
+        if (failed) throw fromStoreError(failed.reason, 'closing a store');
+    };
+    return {
+        async open(url: string): Promise<ObjectStore> {
+            if (closed) throw new TrackerError('INTERNAL', 'the store registry is closed');
+            let store = stores.get(url);
+            if (!store) {
+                store = openStore(url);
+                stores.set(url, store);
+                // A failed open is not cached, so a later call can retry (e.g. after mounting).
+                store.catch(() => stores.delete(url));
+            }
+            return store;
+        },
+        close,
+        [Symbol.asyncDispose]: close,
+    };
+}
+
+async function loadStorePackage<T>(name: string, scheme: string): Promise<T> {
+    // A variable specifier keeps TypeScript from requiring the package's types at build time:
+    // the registry is the seam, the store packages are optional at runtime.
+    const specifier: string = name;
+    try {
+        return (await import(specifier)) as T;
+    } catch (error) {
+        throw new TrackerError(
+            'STORE_UNAVAILABLE',
+            `${scheme}:// stores need ${name}, which is not installed or not built; run \`npm install\` and \`npx turbo run build --filter=${name}\``,
+            { cause: error },
+        );
+    }
+}
