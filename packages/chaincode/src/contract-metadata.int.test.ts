@@ -143,3 +143,18 @@ describe('dispatch through fabric-shim', () => {
         expect(arity.message).toMatch(/Expected 1 parameters/);
     });
 });
+
+describe('loading the built package', () => {
+    it('prints nothing to stdout, so hosts such as the CLI keep clean --json output', () => {
+        const env = { ...process.env };
+        delete env.CORE_CHAINCODE_LOGGING_LEVEL;
+        const out = execFileSync(process.execPath, ['-e', `require(${JSON.stringify(distIndex)})`], { env, encoding: 'utf8' });
+        expect(out).toBe('');
+        const esm = execFileSync(
+            process.execPath,
+            ['--input-type=module', '-e', `import { contracts } from ${JSON.stringify(distIndex)}; process.stderr.write(String(contracts.length));`],
+            { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
+        );
+        expect(esm).toBe('');
+    });
+});
