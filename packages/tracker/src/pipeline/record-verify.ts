@@ -1,0 +1,141 @@
+/**
+ * Verifying stored bytes against their records: re-hash every object a record points to and
+ * compare checksum and size. The hash is computed from the bytes as the store returns them now,
+ * never from a cache, because verify exists to catch bytes that changed behind our back.
+ */
+import { createHash } from 'node:crypto';
+import type { ProvenanceRecord } from '@hyperprov/chaincode';
+import { isTrackerError } from '../errors.js';
+import type { StoreRegistry } from '../storage/registry.js';
+import { fromStoreError } from '../storage/store-errors.js';
+
+/** Outcome for one record's bytes. */
+export type ObjectStatus =
+    /** Bytes hash to the recorded checksum and size. */
+    | 'ok'
+    /** Bytes differ from the record. */
+    | 'mismatch'
+    /** The store has no object under the pointer. */
+    | 'missing'
+    /** The store could not be reached. */
+    | 'unavailable'
+    /** This build cannot read the location (unsupported scheme, pointer not from a store): not a failure. */
+    | 'unchecked';
+
+/** The check of one record's bytes. */
+export interface ObjectCheck {
+    id: string;
+    key: string;
+    location: string;
+    pointer: string;
+    status: ObjectStatus;
+    /** Recorded checksum. */
+    expected: string;
+    /** Checksum of the bytes found, when they could be read. */
+    actual?: string;
+    expectedSize: number;
+    actualSize?: number;
+    /** Why it failed or was not checked. */
+    message?: string;
+}
+
+/** Summary of an object verification. */
+export interface ObjectVerification {
+    ok: boolean;
+    /** Records whose bytes were checked (ok or not). */
+    checked: number;
+    /** Every record that is not ok (unchecked ones included, flagged as such). */
+    problems: ObjectCheck[];
+}
+
+/** Hashes an object as the store returns it now. */
+export async function hashStoredObject(
+    registry: StoreRegistry,
+    location: string,
+    pointer: string,
+    signal?: AbortSignal,
+): Promise<{ checksum: string; size: number }> {
+    const store = await registry.open(location);
+    const hash = createHash('sha256');
+    let size = 0;
+    try {
+        const body = await store.get(pointer, signal ? { signal } : {});
+        for await (const chunk of body as AsyncIterable<Buffer>) {
+            hash.update(chunk);
+            size += chunk.length;
+        }
+    } catch (error) {
+        throw fromStoreError(error, `${location} ${pointer}`);
+    }
+    return { checksum: `sha256:${hash.digest('hex')}`, size };
+}
+
+/** Checks one record's bytes; never throws for problems of the bytes, only reports them. */
+export async function verifyRecordBytes(record: ProvenanceRecord, registry: StoreRegistry, signal?: AbortSignal): Promise<ObjectCheck> {
+    const base = {
+        id: record.id,
+        key: record.key,
+        location: record.location,
+        pointer: record.pointer,
+        expected: record.checksum,
+        expectedSize: record.size,
+    };
+    try {
+        const { checksum, size } = await hashStoredObject(registry, record.location, record.pointer, signal);
+        if (checksum === record.checksum && size === record.size) return { ...base, status: 'ok', actual: checksum, actualSize: size };
+        return {
+            ...base,
+            status: 'mismatch',
+            actual: checksum,
+            actualSize: size,
+            message: `bytes of ${record.key} (record ${record.id}) at ${record.location} ${record.pointer} hash to ${checksum} (${size} bytes); the record says ${record.checksum} (${record.size} bytes)`,
+        };
+    } catch (error) {
+        if (isTrackerError(error, 'NOT_FOUND')) {
+            return { ...base, status: 'missing', message: `object ${record.pointer} of ${record.key} (record ${record.id}) is missing from ${record.location}` };
+        }
+        if (isTrackerError(error, 'INVALID_ARGUMENT')) {
+            return { ...base, status: 'unchecked', message: `cannot read ${record.location} ${record.pointer} with this build: ${error.message}` };
+        }
+        if (isTrackerError(error, 'ABORTED')) throw error;
+        const message = error instanceof Error ? error.message : String(error);
+        return { ...base, status: 'unavailable', message: `could not read ${record.pointer} from ${record.location}: ${message}` };
+    }
+}
+
+/**
+ * Checks the bytes of every record `records` yields, `concurrency` at a time; records sharing the
+ * same object (same location, pointer and checksum) are hashed once.
+ */
+export async function verifyRecords(
+    records: AsyncIterable<ProvenanceRecord> | Iterable<ProvenanceRecord>,
+    registry: StoreRegistry,
+    options: { concurrency?: number; signal?: AbortSignal } = {},
+): Promise<ObjectVerification> {
+    const concurrency = Math.max(1, options.concurrency ?? 2);
+    const byObject = new Map<string, Promise<ObjectCheck>>();
+    const checks: Promise<ObjectCheck>[] = [];
+    const running = new Set<Promise<unknown>>();
+    for await (const record of records) {
+        const objectKey = `${record.location}\u0000${record.pointer}\u0000${record.checksum}\u0000${record.size}`;
+        let shared = byObject.get(objectKey);
+        if (!shared) {
+            // Bound the hashing in flight; the iteration over records waits for a free slot.
+            while (running.size >= concurrency) await Promise.race(running);
+            shared = verifyRecordBytes(record, registry, options.signal);
+            const tracked = shared.finally(() => running.delete(tracked));
+            running.add(tracked);
+            byObject.set(objectKey, shared);
+            checks.push(shared);
+        } else {
+            checks.push(shared.then((check) => ({ ...check, id: record.id, key: record.key })));
+        }
+    }
+    const results = await Promise.all(checks);
+    const problems = results.filter((check) => check.status !== 'ok');
+    return {
+        ok: problems.every((check) => check.status === 'unchecked'),
+        checked: results.filter((check) => check.status !== 'unchecked').length,
+        problems,
+    };
+}
