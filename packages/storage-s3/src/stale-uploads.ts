@@ -20,15 +20,11 @@ export async function abortStaleUploads(
     let uploadIdMarker: string | undefined;
     do {
         const page = await client.send(
-            new ListMultipartUploadsCommand({
-                Bucket: bucket,
-                Prefix: keyPrefix,
-                KeyMarker: keyMarker,
-                UploadIdMarker: uploadIdMarker,
-            }),
+            // No Prefix: MinIO treats it as an exact key, not a prefix, so we filter here instead.
+            new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }),
         );
         for (const upload of page.Uploads ?? []) {
-            if (!upload.Key || !upload.UploadId || !upload.Initiated) continue;
+            if (!upload.Key?.startsWith(keyPrefix) || !upload.UploadId || !upload.Initiated) continue;
             if (now - upload.Initiated.getTime() < olderThanMs) continue;
             try {
                 await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: upload.Key, UploadId: upload.UploadId }));

@@ -43,10 +43,18 @@ export async function listKeys(client: S3Client, bucket: string, prefix: string)
     return keys;
 }
 
-/** Keys of unfinished multipart uploads under `prefix`. */
+/** Keys of unfinished multipart uploads under `prefix` (filtered here: MinIO takes Prefix as an exact key). */
 export async function listUploads(client: S3Client, bucket: string, prefix: string): Promise<string[]> {
-    const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: prefix }));
-    return (page.Uploads ?? []).map((upload) => upload.Key ?? '');
+    const keys: string[] = [];
+    let keyMarker: string | undefined;
+    let uploadIdMarker: string | undefined;
+    do {
+        const page = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, KeyMarker: keyMarker, UploadIdMarker: uploadIdMarker }));
+        for (const upload of page.Uploads ?? []) if (upload.Key?.startsWith(prefix)) keys.push(upload.Key);
+        keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+        uploadIdMarker = page.IsTruncated ? page.NextUploadIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return keys;
 }
 
 /** Deletes every object under `prefix`. */
