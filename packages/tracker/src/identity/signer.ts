@@ -1,0 +1,34 @@
+/**
+ * ECDSA P-256 signing with the local identity, and verification against its certificate.
+ * Node's crypto is used directly: it is fast (~50 µs per signature) and needs no extra import.
+ */
+import { createPrivateKey, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import type { LocalIdentity } from './local-identity.js';
+
+/** Signs data (SHA-256 then ECDSA, DER signature). */
+export interface Signer {
+    sign(data: Uint8Array): Buffer;
+}
+
+/** Verifies signatures made by one certificate's key. */
+export interface SignatureVerifier {
+    verify(data: Uint8Array, signature: Uint8Array): boolean;
+}
+
+export function createSigner(identity: Pick<LocalIdentity, 'privateKeyPem'>): Signer {
+    const key: KeyObject = createPrivateKey(identity.privateKeyPem);
+    return { sign: (data) => sign('sha256', data, key) };
+}
+
+export function createVerifier(certificatePem: string): SignatureVerifier {
+    const key = new X509Certificate(certificatePem).publicKey;
+    return {
+        verify: (data, signature) => {
+            try {
+                return verify('sha256', data, key, signature);
+            } catch {
+                return false;
+            }
+        },
+    };
+}

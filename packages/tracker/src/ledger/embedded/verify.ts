@@ -1,0 +1,198 @@
+/**
+ * verify(): the embedded ledger checks itself the way an auditor would.
+ * 1. The chain: every line of the block file is a block numbered in sequence, linked to the
+ *    previous block's hash, whose hash matches its bytes and whose signature verifies against the
+ *    identity's certificate; block 0 carries that certificate.
+ * 2. The state: state, history and indexes are re-derived from the blocks into a scratch LevelDB
+ *    and compared key by key with the ledger's, so any edit of LevelDB is found and named.
+ * Memory stays bounded: blocks stream from the file and both databases are scanned in order.
+ */
+import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { createVerifier } from '../../identity/signer.js';
+import type { LocalIdentity } from '../../identity/local-identity.js';
+import { decodeBlock, hashProblem, GENESIS_PREVIOUS_HASH, type DecodedBlock } from './block.js';
+import type { BlockFile } from './block-file.js';
+import { NS_BLOCK, NS_HISTORY, NS_STATE, NS_TX, appliedFromDecoded, blockOps, openDb, type BatchOp, type Db } from './state-db.js';
+
+/** One thing verify() found wrong. */
+export interface LedgerProblem {
+    /** Number of the block concerned, when there is one. */
+    block?: number;
+    /** State key concerned, when there is one. */
+    key?: string;
+    message: string;
+}
+
+export interface LedgerVerification {
+    ok: boolean;
+    /** Number of blocks checked (the ledger height). */
+    height: bigint;
+    /** In order of discovery: chain problems first (the first bad block first), then state. */
+    problems: LedgerProblem[];
+}
+
+export interface VerifyInput {
+    dir: string;
+    file: BlockFile;
+    db: Db;
+    identity: LocalIdentity;
+    height: number;
+}
+
+const MAX_PROBLEMS = 100;
+const BATCH_OPS = 20_000;
+const SCAN_BATCH = 512;
+
+export async function verifyLedger(input: VerifyInput): Promise<LedgerVerification> {
+    const problems: LedgerProblem[] = [];
+    const add = (problem: LedgerProblem): boolean => {
+        if (problems.length < MAX_PROBLEMS) problems.push(problem);
+        return problems.length < MAX_PROBLEMS;
+    };
+    const scratchDir = join(input.dir, `verify-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const scratch = openDb(scratchDir);
+    await scratch.open();
+    try {
+        const blocks = await checkChain(input, scratch, add);
+        if (blocks !== input.height) {
+            add({ message: `the block file holds ${blocks} readable blocks but the ledger reports height ${input.height}` });
+        }
+        await compareDatabases(input.db, scratch, add);
+        return { ok: problems.length === 0, height: BigInt(input.height), problems };
+    } finally {
+        await scratch.close().catch(() => undefined);
+        await rm(scratchDir, { recursive: true, force: true });
+    }
+}
+
+/** Streams the chain, checks every block, and applies it to `scratch`. Returns the block count. */
+async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProblem) => boolean): Promise<number> {
+    const verifier = createVerifier(input.identity.certificatePem);
+    let expected = 0;
+    let previous: string | undefined = GENESIS_PREVIOUS_HASH;
+    let ops: BatchOp[] = [];
+    for await (const line of input.file.lines(0)) {
+        if ('torn' in line) {
+            add({ block: expected, message: `block ${expected}: incomplete record at the end of the block file (byte ${line.torn}); reopening the ledger cuts it off` });
+            break;
+        }
+        let block: DecodedBlock;
+        try {
+            block = decodeBlock(line.bytes);
+        } catch (error) {
+            add({ block: expected, message: `block ${expected} (bytes ${line.offset}-${line.end}) is unreadable: ${(error as Error).message}` });
+            expected += 1;
+            previous = undefined;
+            continue;
+        }
+        const number = block.body.number;
+        const where = `block ${expected}`;
+        if (number !== expected) add({ block: expected, message: `${where}: numbered ${number}, expected ${expected}` });
+        if (previous !== undefined && block.body.previousHash !== previous) {
+            add({ block: expected, message: `${where}: previous hash does not match block ${expected - 1}'s hash; the chain is broken here` });
+        }
+        const hashError = hashProblem(block);
+        if (hashError) add({ block: expected, message: `${where}: content was altered (${hashError})` });
+        if (!verifier.verify(block.bodyBytes, Buffer.from(block.signature, 'base64'))) {
+            add({ block: expected, message: `${where}: signature does not verify against the identity's certificate` });
+        }
+        if (expected === 0) {
+            const config = block.body.config;
+            if (!config || config.certificatePem.replace(/\s+/g, '') !== input.identity.certificatePem.replace(/\s+/g, '')) {
+                add({ block: 0, message: 'block 0 does not carry this identity\'s certificate: the ledger was created by another identity' });
+            }
+        }
+        ops.push(...blockOps(appliedFromDecoded(block, line.offset, line.end - line.offset)));
+        if (ops.length >= BATCH_OPS) {
+            await scratch.batch(ops);
+            ops = [];
+        }
+        previous = block.hash;
+        expected += 1;
+    }
+    if (ops.length) await scratch.batch(ops);
+    return expected;
+}
+
+/** Walks both databases in key order and reports every difference (up to the problem cap). */
+async function compareDatabases(actualDb: Db, expectedDb: Db, add: (p: LedgerProblem) => boolean): Promise<void> {
+    const actual = actualDb.iterator();
+    const expected = expectedDb.iterator();
+    try {
+        const a = new Cursor(actual);
+        const e = new Cursor(expected);
+        for (;;) {
+            const [ak, av] = await a.peek();
+            const [ek, ev] = await e.peek();
+            if (!ak && !ek) return;
+            const order = !ak ? 1 : !ek ? -1 : Buffer.compare(ak, ek);
+            let keep = true;
+            if (order === 0) {
+                if (!(av as Buffer).equals(ev as Buffer)) keep = add(describe(ak as Buffer, 'differs from what the blocks say'));
+                a.advance();
+                e.advance();
+            } else if (order < 0) {
+                keep = add(describe(ak as Buffer, 'is in the state database but in no block'));
+                a.advance();
+            } else {
+                keep = add(describe(ek as Buffer, 'is in the blocks but missing from the state database'));
+                e.advance();
+            }
+            if (!keep) return;
+        }
+    } finally {
+        await actual.close();
+        await expected.close();
+    }
+}
+
+class Cursor {
+    readonly #iterator: ReturnType<Db['iterator']>;
+    #entries: [Buffer, Buffer][] = [];
+    #index = 0;
+    #done = false;
+
+    constructor(iterator: ReturnType<Db['iterator']>) {
+        this.#iterator = iterator;
+    }
+
+    async peek(): Promise<[Buffer | undefined, Buffer | undefined]> {
+        if (this.#index >= this.#entries.length && !this.#done) {
+            this.#entries = (await this.#iterator.nextv(SCAN_BATCH)) as [Buffer, Buffer][];
+            this.#index = 0;
+            if (this.#entries.length === 0) this.#done = true;
+        }
+        const entry = this.#entries[this.#index];
+        return entry ? [entry[0], entry[1]] : [undefined, undefined];
+    }
+
+    advance(): void {
+        this.#index += 1;
+    }
+}
+
+/** Names a database key for humans. */
+function describe(key: Buffer, what: string): LedgerProblem {
+    switch (key[0]) {
+        case NS_STATE: {
+            const name = key.toString('utf8', 1);
+            return { key: name, message: `state of key ${JSON.stringify(name)} ${what}` };
+        }
+        case NS_HISTORY: {
+            const length = key.readUInt32BE(1);
+            const name = key.toString('utf8', 5, 5 + length);
+            const block = Number(key.readBigUInt64BE(5 + length));
+            return { key: name, block, message: `history entry of key ${JSON.stringify(name)} from block ${block} ${what}` };
+        }
+        case NS_TX:
+            return { message: `transaction index entry of ${key.toString('utf8', 1)} ${what}` };
+        case NS_BLOCK: {
+            const block = Number(key.readBigUInt64BE(1));
+            return { block, message: `block index entry of block ${block} ${what}` };
+        }
+        default:
+            return { message: `ledger metadata ${JSON.stringify(key.toString('utf8'))} ${what}` };
+    }
+}
