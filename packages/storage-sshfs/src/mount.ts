@@ -4,6 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { StoreError } from '@hyperprov/storage';
 import { checkMount } from './check-mount.js';
@@ -67,7 +68,10 @@ export async function mountSshfs(options: MountSshfsOptions): Promise<void> {
     await mkdir(mountpoint, { recursive: true });
     const merged: Record<string, string | number | true> = { ...BASE_SSHFS_OPTIONS, ...FAST_SSHFS_OPTIONS };
     if (options.port !== undefined) merged.port = options.port;
-    if (options.identityFile !== undefined) merged.IdentityFile = path.resolve(options.identityFile);
+    if (options.identityFile !== undefined) {
+        const file = options.identityFile.replace(/^~(?=\/|$)/, os.homedir());
+        merged.IdentityFile = path.resolve(file);
+    }
     Object.assign(merged, options.options);
     const optionString = Object.entries(merged)
         // FUSE splits -o on commas; a literal comma inside a value (a cipher list) is escaped.
