@@ -72,6 +72,32 @@ const DOT_DIRS = ['**/.*/**'];
  * FILE_CHANGED if a file changed or vanished while it was read, ABORTED on `signal`.
  */
 export async function scanDataset(dir: string, options: ScanOptions): Promise<ScanResult> {
+    const walked = await walkDataset(dir, options, (file, relative, signal) => hashDatasetFile(file, relative, options, signal));
+    return { manifest: walked.manifest, dir: walked.dir, skipped: walked.skipped };
+}
+
+/** What a per-file operation of {@link walkDataset} must produce. */
+export interface FileOutcome {
+    /** `sha256:<hex>` of the bytes read. */
+    checksum: string;
+    size: number;
+}
+
+/** A scan whose per-file results are kept, keyed by entry path. */
+export interface WalkResult<T extends FileOutcome> extends ScanResult {
+    outcomes: Map<string, T>;
+}
+
+/**
+ * The scan with a pluggable per-file operation (hash only, or hash while uploading): walks `dir`
+ * and runs `fileOp` on every dataset file with bounded concurrency. Rules and errors as
+ * {@link scanDataset}.
+ */
+export async function walkDataset<T extends FileOutcome>(
+    dir: string,
+    options: ScanOptions,
+    fileOp: (file: string, relative: string, signal: AbortSignal) => Promise<T>,
+): Promise<WalkResult<T>> {
     const root = await datasetRoot(dir);
     const include = checkPatterns(options.include ?? ['**'], 'include');
     const exclude = checkPatterns(options.exclude ?? [], 'exclude');
@@ -99,13 +125,15 @@ export async function scanDataset(dir: string, options: ScanOptions): Promise<Sc
 
     const entries: ManifestEntry[] = [];
     const skipped: SkippedEntry[] = [];
+    const outcomes = new Map<string, T>();
     const inFlight = new Set<Promise<void>>();
     let failure: unknown;
     const progress = { found: 0, done: 0, bytes: 0 };
 
     const hashOne = async (relative: string): Promise<void> => {
-        const result = await hashDatasetFile(path.join(root, relative), relative, options, controller.signal);
+        const result = await fileOp(path.join(root, relative), relative, controller.signal);
         entries.push({ path: relative, size: result.size, sha256: result.checksum.slice('sha256:'.length) });
+        outcomes.set(relative, result);
         progress.done++;
         progress.bytes += result.size;
         options.onProgress?.({ ...progress, path: relative });
@@ -148,7 +176,7 @@ export async function scanDataset(dir: string, options: ScanOptions): Promise<Sc
     }
     if (options.signal?.aborted) throw new TrackerError('ABORTED', `scan of ${root} was aborted`, { cause: options.signal.reason });
     if (failure !== undefined) throw failure;
-    return { manifest: buildManifest(entries), dir: root, skipped: skipped.sort((a, b) => compareBytes(a.path, b.path)) };
+    return { manifest: buildManifest(entries), dir: root, skipped: skipped.sort((a, b) => compareBytes(a.path, b.path)), outcomes };
 }
 
 /** Resolves the dataset root and checks it is a directory. */

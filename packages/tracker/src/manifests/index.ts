@@ -1,0 +1,30 @@
+/** Dataset manifests: scan a directory into a manifest, compare, record and verify datasets. */
+export {
+    MANIFEST_SCHEMA,
+    MANIFEST_KIND,
+    buildManifest,
+    compareUtf8,
+    serializeManifest,
+    serializeManifestChunks,
+    type DatasetManifest,
+    type ManifestEntry,
+    type SerializedManifest,
+} from './manifest.js';
+export { parseManifest, readManifest } from './parse-manifest.js';
+export { scanDataset, type ScanOptions, type ScanProgress, type ScanResult, type SkippedEntry } from './scan-dataset.js';
+export type { HashResources } from './dataset-hasher.js';
+export { diffManifests, type ManifestDiff, type ModifiedEntry } from './diff-manifests.js';
+export { diffManifest, type DatasetDiff } from './diff-manifest.js';
+export {
+    recordDataset,
+    type RecordDatasetOptions,
+    type RecordDatasetResult,
+    type DatasetChanged,
+    type DatasetUnchanged,
+    type DatasetIngest,
+    type IngestedFile,
+    type LatestRecordSource,
+    type UploadSummary,
+} from './record-dataset.js';
+export { verifyDataset, type VerifyDatasetOptions, type DatasetVerification } from './verify-dataset.js';
+export { readDatasetObjects, filesMetaOf, OBJECTS_KIND, type DatasetFilesMeta, type DatasetObjects } from './dataset-objects.js';

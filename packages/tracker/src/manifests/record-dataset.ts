@@ -1,0 +1,272 @@
+/**
+ * `hyperprov dataset <dir> --key K [--upload]`, below the ledger layer: scan the directory into a
+ * manifest, compare with the latest manifest recorded for the key, and if something changed put
+ * the manifest (and with `upload` the files, plus their object index) durably into the store,
+ * returning the RecordInput the caller submits. Nothing here submits a transaction: the latest
+ * record comes in through the small {@link LatestRecordSource} interface (a ProvenanceClient
+ * fits), and the submit stays with the caller, after every byte is durable.
+ *
+ * Re-running on an unchanged directory reads no file (the hash cache answers), calls the store
+ * not at all, and records nothing.
+ */
+import { Readable } from 'node:stream';
+import { validateRecordInput, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
+import type { ObjectStore } from '@hyperprov/storage';
+import { TrackerError, isTrackerError } from '../errors.js';
+import type { HashCache, HashPool } from '../hashing/index.js';
+import { fromStoreError } from '../storage/store-errors.js';
+import { buildDatasetObjects, filesMetaOf, putDatasetObjects, type DatasetFilesMeta } from './dataset-objects.js';
+import { datasetFileError } from './dataset-hasher.js';
+import { diffManifests, type ManifestDiff } from './diff-manifests.js';
+import { MANIFEST_KIND, serializeManifest, type DatasetManifest } from './manifest.js';
+import { readManifest } from './parse-manifest.js';
+import { scanDataset, walkDataset, type FileOutcome, type ScanOptions, type SkippedEntry } from './scan-dataset.js';
+
+/** Where the latest record of a key comes from. `ProvenanceClient` satisfies it as is. */
+export interface LatestRecordSource {
+    /** The latest record of `key`; rejects with TrackerError NOT_FOUND when there is none. */
+    get(key: string, options?: { signal?: AbortSignal }): Promise<ProvenanceRecord>;
+}
+
+/** What ingesting one file produced; `pipeline/ingest.ts`'s `ingestFile` has this shape. */
+export interface IngestedFile extends FileOutcome {
+    pointer: string;
+    location: string;
+    /** True when the store already held these bytes. */
+    skipped: boolean;
+}
+
+/**
+ * Streams one file into a store, hashing it on the way. Pass `ingestFile` from
+ * `pipeline/ingest.ts`; it is a parameter because the pipeline layer sits above manifests.
+ */
+export type DatasetIngest = (
+    file: string,
+    store: ObjectStore,
+    options: { pool: HashPool; cache?: HashCache; signal?: AbortSignal },
+) => Promise<IngestedFile>;
+
+/** Options of {@link recordDataset}. */
+export interface RecordDatasetOptions extends ScanOptions {
+    /** Item name of the dataset, e.g. `datasets/idenprof/train`. */
+    key: string;
+    /** Where the manifest (and with `upload` the files) go; its URL becomes the record's location. */
+    store: ObjectStore;
+    /** The ledger, read-only: the latest record of `key`. */
+    records: LatestRecordSource;
+    /** Also store every dataset file (default false: only the manifest). */
+    upload?: boolean;
+    /** Required with `upload`: `ingestFile` from pipeline/ingest.ts. */
+    ingest?: DatasetIngest;
+    /** Record ids the dataset was made from. */
+    dependencies?: readonly string[];
+    /** Extra meta; the keys kind, count, totalSize, root and files are set by this function. */
+    meta?: { [key: string]: JsonValue };
+    /** Default `record`. */
+    type?: RecordType;
+}
+
+/** Upload counters, per file. */
+export interface UploadSummary {
+    /** Files whose bytes were sent to the store. */
+    transferred: number;
+    /** Files the store already held. */
+    skipped: number;
+    /** Bytes of the transferred files. */
+    bytes: number;
+}
+
+/** Nothing changed since the latest record of the key: nothing was stored, nothing must be recorded. */
+export interface DatasetUnchanged {
+    status: 'unchanged';
+    /** The latest record, whose root equals the directory's. */
+    record: ProvenanceRecord;
+    manifest: DatasetManifest;
+    skipped: SkippedEntry[];
+}
+
+/** A new dataset version: the manifest (and files) are durable in the store; submit `input`. */
+export interface DatasetChanged {
+    status: 'changed';
+    /** Submit this with `set` (the caller may add dependencies it resolved). */
+    input: RecordInput;
+    manifest: DatasetManifest;
+    /** The stored manifest file. */
+    manifestObject: { pointer: string; checksum: string; size: number; location: string };
+    /** The key's latest record before this one, if any. */
+    previous?: ProvenanceRecord;
+    /** Changes since `previous`, when its manifest could be read from this store. */
+    changes?: ManifestDiff;
+    /** With `upload`: per-file counters and the object index stored. */
+    upload?: UploadSummary & { files: DatasetFilesMeta };
+    skipped: SkippedEntry[];
+}
+
+export type RecordDatasetResult = DatasetUnchanged | DatasetChanged;
+
+/** Meta keys this module owns on dataset records. */
+const RESERVED_META = ['kind', 'count', 'totalSize', 'root', 'files'];
+const PLACEHOLDER_CHECKSUM = `sha256:${'0'.repeat(64)}`;
+
+/**
+ * Builds the manifest of `dir` and, if it differs from the latest one recorded for `options.key`
+ * (or with `upload`, if the files are not yet in this store), stores it and returns the record to
+ * submit. Throws INVALID_ARGUMENT for bad key/meta/dependencies (before reading any file) or when
+ * the key already holds something that is not a dataset manifest; scan errors as scanDataset;
+ * store errors translated (STORE_UNAVAILABLE, …).
+ */
+export async function recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
+    const { store, upload = false, signal } = options;
+    const draft = checkInput(options);
+    if (upload && typeof options.ingest !== 'function') {
+        throw new TrackerError('INVALID_ARGUMENT', 'uploading dataset files needs options.ingest (ingestFile from pipeline/ingest.ts)');
+    }
+    const previous = await latest(options.records, options.key, signal);
+    const filesHere = filesMetaOf(previous)?.location === store.location;
+
+    let manifest: DatasetManifest;
+    let skipped: SkippedEntry[];
+    let uploaded: Map<string, IngestedFile> | undefined;
+    if (upload && !filesHere) {
+        // The files must go to this store whatever the scan says: hash them while uploading, one read each.
+        ({ manifest, skipped, outcomes: uploaded } = await ingestAll(dir, options));
+    } else {
+        ({ manifest, skipped } = await scanDataset(dir, options));
+    }
+    if (previous !== undefined && previous.meta.root === manifest.root && (!upload || filesHere)) {
+        return { status: 'unchanged', record: previous, manifest, skipped };
+    }
+    if (upload && uploaded === undefined) {
+        // Changed, and the previous files are here: the scan just cached every hash, so unchanged
+        // files are skipped by the store without being read; only new content is sent.
+        ({ manifest, skipped, outcomes: uploaded } = await ingestAll(dir, options));
+    }
+
+    let files: (UploadSummary & { files: DatasetFilesMeta }) | undefined;
+    if (uploaded !== undefined) {
+        const pointers = new Map<string, string>();
+        const summary: UploadSummary = { transferred: 0, skipped: 0, bytes: 0 };
+        for (const outcome of uploaded.values()) {
+            pointers.set(outcome.checksum.slice('sha256:'.length), outcome.pointer);
+            if (outcome.skipped) summary.skipped++;
+            else {
+                summary.transferred++;
+                summary.bytes += outcome.size;
+            }
+        }
+        files = { ...summary, files: await putDatasetObjects(store, buildDatasetObjects(store.location, pointers), signal) };
+    }
+
+    const serialized = serializeManifest(manifest);
+    let pointer: string;
+    try {
+        const put = await store.put(Readable.from([serialized.bytes]), { checksum: serialized.checksum, size: serialized.size, ...(signal && { signal }) });
+        pointer = put.pointer;
+    } catch (error) {
+        throw fromStoreError(error, `storing the manifest of ${dir} in ${store.location}`);
+    }
+
+    const meta: { [key: string]: JsonValue } = {
+        ...draft.meta,
+        kind: MANIFEST_KIND,
+        count: manifest.count,
+        totalSize: manifest.totalSize,
+        root: manifest.root,
+        ...(files && { files: { ...files.files } }),
+    };
+    const input: RecordInput = {
+        key: options.key,
+        checksum: serialized.checksum,
+        size: serialized.size,
+        location: store.location,
+        pointer,
+        type: draft.type,
+        meta,
+        dependencies: draft.dependencies,
+    };
+    const changes = previous !== undefined ? await changesSince(previous, manifest, store, signal) : undefined;
+    return {
+        status: 'changed',
+        input,
+        manifest,
+        manifestObject: { pointer, checksum: serialized.checksum, size: serialized.size, location: store.location },
+        ...(previous && { previous }),
+        ...(changes && { changes }),
+        ...(files && { upload: files }),
+        skipped,
+    };
+}
+
+/** Checks key, meta, type and dependencies with the contract's own rules, before any file is read. */
+function checkInput(options: RecordDatasetOptions): Required<RecordInput> {
+    const meta = options.meta ?? {};
+    if (typeof meta !== 'object' || meta === null || Array.isArray(meta)) throw new TrackerError('INVALID_ARGUMENT', 'meta must be a JSON object');
+    const clash = RESERVED_META.filter((k) => Object.hasOwn(meta, k));
+    if (clash.length > 0) {
+        throw new TrackerError('INVALID_ARGUMENT', `meta key(s) ${clash.join(', ')} are set by hyperprov dataset; use other names`);
+    }
+    // Our own meta keys with their largest plausible values, so an oversize user meta fails now, not after uploading.
+    const probe = {
+        ...meta,
+        kind: MANIFEST_KIND,
+        count: Number.MAX_SAFE_INTEGER,
+        totalSize: Number.MAX_SAFE_INTEGER,
+        root: PLACEHOLDER_CHECKSUM,
+        ...(options.upload && {
+            files: { location: options.store.location, index: 'x'.repeat(1024), checksum: PLACEHOLDER_CHECKSUM, size: Number.MAX_SAFE_INTEGER },
+        }),
+    };
+    try {
+        const checked = validateRecordInput({
+            key: options.key,
+            checksum: PLACEHOLDER_CHECKSUM,
+            size: 0,
+            location: options.store.location,
+            pointer: 'pending',
+            type: options.type ?? 'record',
+            meta: probe,
+            dependencies: [...(options.dependencies ?? [])],
+        });
+        return { ...checked, meta };
+    } catch (error) {
+        throw new TrackerError('INVALID_ARGUMENT', (error as Error).message.replace(/^\[[A-Z_]+\] /, ''), { cause: error });
+    }
+}
+
+async function latest(records: LatestRecordSource, key: string, signal: AbortSignal | undefined): Promise<ProvenanceRecord | undefined> {
+    let record: ProvenanceRecord;
+    try {
+        record = await records.get(key, signal ? { signal } : {});
+    } catch (error) {
+        if (isTrackerError(error, 'NOT_FOUND')) return undefined;
+        throw error;
+    }
+    if (record.meta?.kind !== MANIFEST_KIND) {
+        throw new TrackerError('INVALID_ARGUMENT', `key ${key} already holds records that are not dataset manifests (latest: ${record.id}); choose another key for the dataset`);
+    }
+    return record;
+}
+
+function ingestAll(dir: string, options: RecordDatasetOptions) {
+    const { store, pool, cache } = options;
+    const ingest = options.ingest!;
+    return walkDataset(dir, options, async (file, relative, signal) => {
+        try {
+            return await ingest(file, store, { pool, ...(cache && { cache }), signal });
+        } catch (error) {
+            throw datasetFileError(error, file, relative);
+        }
+    });
+}
+
+/** Diff from the previous version, when its manifest is readable from this store; else undefined. */
+async function changesSince(previous: ProvenanceRecord, manifest: DatasetManifest, store: ObjectStore, signal: AbortSignal | undefined): Promise<ManifestDiff | undefined> {
+    if (previous.location !== store.location) return undefined;
+    try {
+        return diffManifests(await readManifest(previous, store, signal ? { signal } : {}), manifest);
+    } catch {
+        // The diff is a courtesy for the output; a lost or altered old manifest must not block
+        // recording the new version (`verify` is where that gets reported).
+        return undefined;
+    }
+}
