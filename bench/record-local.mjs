@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// Benchmark: the one-read-pass ingest into the local store, side by side in one run:
+//   - one 94 MB checkpoint: ingestFile (hash in a worker ‖ write, fsync, publish) vs its parts,
+//     hash only and store only, and vs a plain copy + fsync (target: ingest ≤ 0.25 s)
+//   - overlap efficiency on a 1 GB file = max(hash only, store only) / ingest (target ≥ 0.85)
+//   - peak RSS of a process ingesting a 2 GB file vs a 94 MB one (target ≤ 200 MB, size-independent)
+// The ledger commit is not included here (see the tracker's record bench). Files are generated in
+// a temp dir and removed. Needs: npx turbo run build --filter=@hyperprov/tracker
+// Usage: node bench/record-local.mjs [--rounds 5] [--mb 94] [--overlap-mb 1024] [--rss-mb 2048] [--json]
+import { execFileSync } from 'node:child_process';
+import { copyFile, mkdtemp, open, rm, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createLocalStore } from '@hyperprov/storage';
+import { createHashPool } from '../packages/tracker/dist/hashing/index.js';
+import { ingestFile } from '../packages/tracker/dist/pipeline/ingest.js';
+
+const { values: args } = parseArgs({
+    options: {
+        rounds: { type: 'string', default: '5' },
+        mb: { type: 'string', default: '94' },
+        'overlap-mb': { type: 'string', default: '1024' },
+        'rss-mb': { type: 'string', default: '2048' },
+        json: { type: 'boolean', default: false },
+        'rss-child': { type: 'string' }, // internal: ingest this file and print peak RSS
+        'rss-store': { type: 'string' },
+    },
+});
+
+if (args['rss-child'] !== undefined) {
+    const file = args['rss-child'];
+    const root = args['rss-store'];
+    const pool = createHashPool();
+    const store = createLocalStore({ root });
+    const idle = process.memoryUsage.rss();
+    const result = await ingestFile(file, store, { pool });
+    await store.close();
+    await pool.close();
+    console.log(JSON.stringify({ size: result.size, idleRssMb: idle / 1e6, peakRssMb: (process.resourceUsage().maxRSS * 1024) / 1e6 }));
+    process.exit(0);
+}
+
+const ROUNDS = Number(args.rounds);
+const MB = 1e6;
+const dir = await mkdtemp(path.join(os.tmpdir(), 'hyperprov-bench-record-local-'));
+const results = { cores: os.availableParallelism(), node: process.version, rows: {} };
+const say = (...line) => args.json || console.log(...line);
+
+async function generate(file, size) {
+    const block = Buffer.alloc(1 << 20);
+    for (let i = 0; i < block.length; i += 4) block.writeUInt32LE(Math.imul(i, 2654435761) >>> 0, i);
+    const handle = await open(file, 'w');
+    for (let offset = 0, n = 0; offset < size; offset += block.length, n++) {
+        block.writeUInt32LE(n, 0);
+        await handle.write(block, 0, Math.min(block.length, size - offset));
+    }
+    await handle.close();
+}
+
+/** Median and best of `rounds` timed runs (seconds); `setup` runs untimed before each. */
+async function measure(rounds, run, setup = async () => {}) {
+    const times = [];
+    for (let i = 0; i < rounds; i++) {
+        await setup(i);
+        const start = performance.now();
+        await run(i);
+        times.push((performance.now() - start) / 1000);
+    }
+    times.sort((a, b) => a - b);
+    return { median: +times[Math.floor(times.length / 2)].toFixed(4), best: +times[0].toFixed(4) };
+}
+
+/** Reads a file in 1 MiB chunks into fresh buffers (an upload without a hasher). */
+async function* readChunks(file) {
+    const handle = await open(file);
+    try {
+        for (let position = 0; ; ) {
+            const buffer = Buffer.allocUnsafe(1 << 20);
+            const { bytesRead } = await handle.read(buffer, 0, buffer.length, position);
+            if (bytesRead === 0) return;
+            position += bytesRead;
+            yield buffer.subarray(0, bytesRead);
+        }
+    } finally {
+        await handle.close();
+    }
+}
+
+async function fileScenario(label, file, size, pool, rounds) {
+    const stores = [];
+    const freshStore = async () => {
+        const root = await mkdtemp(path.join(dir, 'store-'));
+        const store = createLocalStore({ root });
+        stores.push({ root, store });
+        return store;
+    };
+    const cleanup = async () => {
+        for (const { root, store } of stores.splice(0)) {
+            await store.close();
+            await rm(root, { recursive: true, force: true });
+        }
+    };
+    const { checksum } = await pool.hash(file);
+    let store;
+    const rows = {};
+    rows.hashOnly = await measure(rounds, () => pool.hash(file));
+    await cleanup();
+    rows.storeOnly = await measure(
+        rounds,
+        () => store.put(readChunks(file), { size, checksum: Promise.resolve(checksum) }),
+        async () => {
+            await cleanup();
+            store = await freshStore();
+        },
+    );
+    await cleanup();
+    rows.copyAndFsync = await measure(
+        rounds,
+        async (i) => {
+            const target = path.join(dir, `copy-${i}`);
+            await copyFile(file, target);
+            const handle = await open(target, 'r');
+            await handle.sync();
+            await handle.close();
+        },
+        async (i) => rm(path.join(dir, `copy-${i - 1}`), { force: true }),
+    );
+    await rm(path.join(dir, `copy-${rounds - 1}`), { force: true });
+    rows.ingest = await measure(
+        rounds,
+        async () => {
+            const result = await ingestFile(file, store, { pool });
+            if (result.checksum !== checksum || result.skipped) throw new Error('unexpected ingest result');
+        },
+        async () => {
+            await cleanup();
+            store = await freshStore();
+        },
+    );
+    await cleanup();
+    rows.overlapEfficiency = +(Math.max(rows.hashOnly.median, rows.storeOnly.median) / rows.ingest.median).toFixed(3);
+    say(`\n${label} (${(size / MB).toFixed(0)} MB), median / best of ${rounds}:`);
+    for (const [name, value] of Object.entries(rows)) {
+        if (typeof value === 'number') say(`  ${name.padEnd(16)} ${value}`);
+        else say(`  ${name.padEnd(16)} ${value.median.toFixed(3)} s / ${value.best.toFixed(3)} s   ${(size / value.median / MB).toFixed(0)} MB/s`);
+    }
+    return rows;
+}
+
+function rssChild(file) {
+    const root = path.join(dir, `rss-store-${path.basename(file)}`);
+    const out = execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--rss-child', file, '--rss-store', root], { encoding: 'utf8' });
+    return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+try {
+    const pool = createHashPool();
+    const startup = performance.now();
+    await writeFile(path.join(dir, 'tiny'), 'x');
+    await pool.hash(path.join(dir, 'tiny'));
+    results.rows.poolStartupS = +((performance.now() - startup) / 1000).toFixed(4);
+    say(`hash pool startup (threads + first task): ${results.rows.poolStartupS} s`);
+
+    const checkpoint = path.join(dir, 'checkpoint.bin');
+    const size = Math.round(Number(args.mb) * MB);
+    await generate(checkpoint, size);
+    results.rows.checkpoint = await fileScenario('one checkpoint', checkpoint, size, pool, ROUNDS);
+
+    const bigSize = Math.round(Number(args['overlap-mb']) * 2 ** 20);
+    if (bigSize > 0) {
+        const big = path.join(dir, 'big.bin');
+        await generate(big, bigSize);
+        results.rows.big = await fileScenario('overlap file', big, bigSize, pool, Math.min(ROUNDS, 3));
+        await rm(big);
+    }
+    await pool.close();
+
+    const rssSize = Math.round(Number(args['rss-mb']) * 2 ** 20);
+    if (rssSize > 0) {
+        const sparse = path.join(dir, 'rss.bin');
+        await writeFile(sparse, '');
+        await truncate(sparse, rssSize);
+        results.rows.rssSmall = rssChild(checkpoint);
+        results.rows.rssBig = rssChild(sparse);
+        say(`\npeak RSS ingesting ${(size / MB).toFixed(0)} MB: ${results.rows.rssSmall.peakRssMb.toFixed(0)} MB; ` +
+            `${(rssSize / 2 ** 20).toFixed(0)} MiB: ${results.rows.rssBig.peakRssMb.toFixed(0)} MB (idle ${results.rows.rssBig.idleRssMb.toFixed(0)} MB; target ≤ 200 MB)`);
+    }
+    results.loadAverage = os.loadavg().map((x) => +x.toFixed(2));
+    say(`load average: ${results.loadAverage.join(' ')} (shared machine; rerun if high)`);
+    if (args.json) console.log(JSON.stringify(results, null, 2));
+} finally {
+    await rm(dir, { recursive: true, force: true });
+}
