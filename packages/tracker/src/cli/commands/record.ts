@@ -1,0 +1,40 @@
+import type { Argv, CommandModule } from 'yargs';
+import type { RecordType } from '@hyperprov/chaincode';
+import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { formatRecord } from '../format.js';
+
+interface RecordArgs extends GlobalArgs {
+    file: string;
+    key: string;
+    dep: string[];
+    meta?: string;
+    type: RecordType;
+}
+
+/** `hyperprov record <file> --key K [--dep ID]… [--meta JSON] [--type …]`. */
+export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, RecordArgs> {
+    return {
+        command: 'record <file>',
+        describe: 'Store a file in the configured store (hashing it on the way) and record it on the ledger',
+        builder: (y: Argv<GlobalArgs>) =>
+            y
+                .positional('file', { type: 'string', demandOption: true, describe: 'file to record' })
+                .option('key', { type: 'string', demandOption: true, describe: 'item name, e.g. models/resnet50' })
+                .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
+                .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
+                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const }) as unknown as Argv<RecordArgs>,
+        handler: (argv) =>
+            runCommand(ctx, argv, async (out) => {
+                const meta = await parseMetaArg(ctx, argv.meta);
+                const result = await withTracker(ctx, argv, (tracker) =>
+                    tracker.record(argv.file, {
+                        key: argv.key,
+                        dependencies: argv.dep.map(String),
+                        type: argv.type,
+                        ...(meta !== undefined && { meta }),
+                    }),
+                );
+                out.result(result.record, () => `${formatRecord(result.record)}\n${result.uploaded ? 'stored and recorded' : 'recorded (the store already held these bytes)'} in block ${result.blockNumber}`);
+            }),
+    };
+}

@@ -1,0 +1,374 @@
+/**
+ * The tracker SDK: one object per project that records files and metadata, answers provenance
+ * queries, verifies stored bytes and the ledger, and fetches recorded bytes. The CLI, the HTTP
+ * server, the watcher and the epoch hook all go through it.
+ *
+ * ```ts
+ * await using tracker = await openTracker({ dir: '.' });
+ * const { record } = await tracker.record('model.pt', { key: 'models/resnet', dependencies: [dataId] });
+ * ```
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Page, ProvenanceRecord } from '@hyperprov/chaincode';
+import { formatStoreUrl } from '@hyperprov/storage';
+import { createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
+import {
+    defaultConfig,
+    findProjectDir,
+    HYPERPROV_DIRNAME,
+    projectPaths,
+    readConfig,
+    resolveConfigPath,
+    writeConfig,
+    type TrackerConfig,
+} from './config/index.js';
+import { TrackerError, isTrackerError } from './errors.js';
+import { createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from './identity/index.js';
+import type { Ledger, LedgerInfo } from './ledger/ledger.js';
+import { getLineage, type GetLineageOptions, type Lineage } from './lineage/lineage.js';
+import { fetchRecordBytes, type FetchOptions, type FetchResult } from './pipeline/record-fetch.js';
+import { verifyRecords, type ObjectVerification } from './pipeline/record-verify.js';
+import { putRecord, recordFile, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from './pipeline/record.js';
+import { createStoreRegistry, parseStoreLocation, type StoreRegistry } from './storage/registry.js';
+
+/** Options of {@link openTracker}. */
+export interface OpenTrackerOptions {
+    /** The project directory or any directory inside it; default the working directory. */
+    dir?: string;
+    /** Hash worker threads for `record` (default: available cores; the CLI uses 1 for its one file). */
+    hashThreads?: number;
+}
+
+/** Options of {@link initTracker}. */
+export interface InitTrackerOptions {
+    /** Directory to initialise (created if missing); default the working directory. */
+    dir?: string;
+    /** Store URL for recorded bytes; default a local store in `.hyperprov/objects`. A bare path means a local directory. */
+    store?: string;
+    /** `fsync` (default) or `none` (throwaway runs only). */
+    durability?: 'fsync' | 'none';
+    /** MSP id of the new identity; default `LocalMSP`. */
+    mspId?: string;
+}
+
+/** What {@link initTracker} created. */
+export interface InitResult {
+    projectDir: string;
+    hyperprovDir: string;
+    config: TrackerConfig;
+    identity: { mspId: string; certificate: string };
+}
+
+/** Selection of what {@link Tracker.verify} checks. */
+export interface VerifyOptions {
+    /** A key (its latest version) or a record id whose bytes to check. */
+    target?: string;
+    /** Check the bytes of every version of every key. */
+    all?: boolean;
+    /** Check the ledger itself (chain, signatures, state). */
+    ledger?: boolean;
+    /** Records hashed in parallel; default 2. */
+    concurrency?: number;
+    signal?: AbortSignal;
+}
+
+/** A ledger check, as reported by the backend. */
+export interface LedgerCheck {
+    ok: boolean;
+    height: string;
+    problems: { block?: number; key?: string; message: string }[];
+}
+
+/** Result of {@link Tracker.verify}: `ok` only if every selected check passed. */
+export interface VerifyReport {
+    ok: boolean;
+    objects?: ObjectVerification;
+    ledger?: LedgerCheck;
+}
+
+/** Summary of a project, for `hyperprov status`. */
+export interface TrackerStatus {
+    projectDir: string;
+    store: string;
+    ledger: { backend: LedgerInfo['backend']; height: string };
+}
+
+/** A project's tracker. Create with {@link openTracker}; close (or `await using`) when done. */
+export interface Tracker extends AsyncDisposable {
+    readonly projectDir: string;
+    readonly config: TrackerConfig;
+    /** Typed access to every contract query. */
+    readonly client: ProvenanceClient;
+    /** Stores the file's bytes, then records them. */
+    record(file: string, options: RecordFileOptions): Promise<RecordResult>;
+    /** Records metadata of bytes stored elsewhere. */
+    put(input: PutInput, options?: { signal?: AbortSignal }): Promise<RecordResult>;
+    /** Latest record of a key. */
+    get(key: string): Promise<ProvenanceRecord>;
+    /** The record with this id. */
+    show(id: string): Promise<ProvenanceRecord>;
+    /** A record by id, or else the latest record of a key. */
+    resolve(keyOrId: string): Promise<ProvenanceRecord>;
+    /** One page of a key's versions, newest first. */
+    history(key: string, options?: PageOptions): Promise<Page<ProvenanceRecord>>;
+    /** One page of the latest records of keys in [start, end). */
+    range(start: string, end: string, options?: PageOptions): Promise<Page<ProvenanceRecord>>;
+    /** Lineage DAG up (dependencies) or down (dependents). */
+    lineage(id: string, options?: GetLineageOptions): Promise<Lineage>;
+    /** Re-hashes stored bytes against records and/or checks the ledger. */
+    verify(options?: VerifyOptions): Promise<VerifyReport>;
+    /** Writes a record's bytes to `out`, only if they match the record. */
+    fetch(keyOrId: string, out: string, options?: FetchOptions): Promise<FetchResult>;
+    status(): Promise<TrackerStatus>;
+    close(): Promise<void>;
+}
+
+/**
+ * Creates `.hyperprov/` in `dir`: config, a new local identity, the embedded ledger. Built in a
+ * temporary folder and renamed into place at the end, so a failed init leaves nothing behind and
+ * never touches an existing project.
+ */
+export async function initTracker(options: InitTrackerOptions = {}): Promise<InitResult> {
+    const { projectDir, hyperprovDir } = projectPaths(options.dir ?? process.cwd());
+    if (await exists(hyperprovDir)) {
+        throw new TrackerError('ALREADY_EXISTS', `${hyperprovDir} already exists: this project is initialised (remove that folder to start over)`);
+    }
+    const storeUrl = options.store === undefined
+        ? formatStoreUrl({ kind: 'file', root: path.join(hyperprovDir, 'objects') })
+        : canonicalStoreUrl(options.store);
+    const config = defaultConfig(storeUrl);
+    if (options.durability && config.ledger.backend === 'embedded') config.ledger.durability = options.durability;
+
+    await mkdir(projectDir, { recursive: true });
+    const staging = path.join(projectDir, `${HYPERPROV_DIRNAME}.init-${randomBytes(6).toString('hex')}`);
+    try {
+        await mkdir(staging, { mode: 0o755 });
+        const identity = await createLocalIdentity(options.mspId ? { mspId: options.mspId } : {});
+        await saveLocalIdentity(resolveConfigPath(staging, config.identity.dir), identity);
+        // Creating the ledger now proves it works here and writes its first block.
+        const ledger = await openLedger(config, staging, identity);
+        await ledger.close();
+        await writeConfig(staging, config);
+        try {
+            await rename(staging, hyperprovDir);
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST' || code === 'ENOTEMPTY') {
+                throw new TrackerError('ALREADY_EXISTS', `${hyperprovDir} appeared while initialising; another init ran at the same time`, { cause: error });
+            }
+            throw error;
+        }
+        return { projectDir, hyperprovDir, config, identity: { mspId: identity.mspId, certificate: identity.certificatePem } };
+    } catch (error) {
+        await rm(staging, { recursive: true, force: true });
+        if (error instanceof TrackerError) throw error;
+        throw new TrackerError('INTERNAL', `init failed in ${projectDir}: ${(error as Error).message}`, { cause: error });
+    }
+}
+
+/** Opens the project containing `dir` (walking up to the nearest `.hyperprov/`). */
+export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
+    const { projectDir, hyperprovDir } = await findProjectDir(options.dir ?? process.cwd());
+    const config = await readConfig(hyperprovDir);
+    const identity = await loadLocalIdentity(resolveConfigPath(hyperprovDir, config.identity.dir));
+    const ledger = await openLedger(config, hyperprovDir, identity);
+    return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options.hashThreads);
+}
+
+/** Opens the configured ledger backend. The Fabric backend is loaded only when configured. */
+async function openLedger(config: TrackerConfig, hyperprovDir: string, identity: LocalIdentity): Promise<Ledger & { verify?: () => Promise<unknown> }> {
+    if (config.ledger.backend === 'embedded') {
+        const { openEmbeddedLedger } = await import('./ledger/embedded/index.js');
+        return openEmbeddedLedger({
+            dir: resolveConfigPath(hyperprovDir, config.ledger.dir),
+            identity,
+            durability: config.ledger.durability,
+        });
+    }
+    // Seam for the Fabric Gateway backend (ledger/fabric), which is not part of this build yet.
+    const specifier: string = './ledger/fabric/index.js';
+    let fabric: { openFabricLedger(options: { connection: string; identity: LocalIdentity }): Promise<Ledger> };
+    try {
+        fabric = (await import(specifier)) as typeof fabric;
+    } catch (error) {
+        throw new TrackerError(
+            'LEDGER_UNAVAILABLE',
+            'this project is configured for a Fabric ledger, but this build has no Fabric backend; use the embedded ledger (ledger.backend "embedded" in .hyperprov/config.json)',
+            { cause: error },
+        );
+    }
+    return fabric.openFabricLedger({ connection: resolveConfigPath(hyperprovDir, config.ledger.connection), identity });
+}
+
+class ProjectTracker implements Tracker {
+    readonly client: ProvenanceClient;
+    readonly #stores: StoreRegistry = createStoreRegistry();
+    #ingest: Promise<{ ingest: Ingest; close(): Promise<void> }> | undefined;
+    #closing: Promise<void> | undefined;
+
+    constructor(
+        readonly projectDir: string,
+        private readonly hyperprovDir: string,
+        readonly config: TrackerConfig,
+        private readonly ledger: Ledger & { verify?: () => Promise<unknown> },
+        private readonly hashThreads?: number,
+    ) {
+        this.client = createProvenanceClient(ledger);
+    }
+
+    async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
+        const store = await this.#stores.open(this.config.store);
+        const ingest: Ingest = async (source, ingestOptions) => (await this.#ingester()).ingest(source, ingestOptions);
+        return recordFile(this.client, ingest, store.location, file, options);
+    }
+
+    async put(input: PutInput, options: { signal?: AbortSignal } = {}): Promise<RecordResult> {
+        return putRecord(this.client, input, options.signal);
+    }
+
+    get(key: string): Promise<ProvenanceRecord> {
+        return this.client.get(key);
+    }
+
+    show(id: string): Promise<ProvenanceRecord> {
+        return this.client.getFromId(id);
+    }
+
+    async resolve(keyOrId: string): Promise<ProvenanceRecord> {
+        try {
+            return await this.client.getFromId(keyOrId);
+        } catch (error) {
+            if (!isTrackerError(error, 'NOT_FOUND') && !isTrackerError(error, 'INVALID_ARGUMENT')) throw error;
+        }
+        try {
+            return await this.client.get(keyOrId);
+        } catch (error) {
+            if (isTrackerError(error, 'NOT_FOUND') || isTrackerError(error, 'INVALID_ARGUMENT')) {
+                throw new TrackerError('NOT_FOUND', `${JSON.stringify(keyOrId)} is neither a record id nor a recorded key`, { cause: error });
+            }
+            throw error;
+        }
+    }
+
+    history(key: string, options: PageOptions = {}): Promise<Page<ProvenanceRecord>> {
+        return this.client.history(key, options);
+    }
+
+    range(start: string, end: string, options: PageOptions = {}): Promise<Page<ProvenanceRecord>> {
+        return this.client.range(start, end, options);
+    }
+
+    lineage(id: string, options: GetLineageOptions = {}): Promise<Lineage> {
+        return getLineage(this.client, id, options);
+    }
+
+    async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+        const everything = options.target === undefined && !options.all && !options.ledger;
+        const report: VerifyReport = { ok: true };
+        if (options.target !== undefined || options.all || everything) {
+            const records = options.target !== undefined ? [await this.resolve(options.target)] : this.#allVersions();
+            report.objects = await verifyRecords(records, this.#stores, {
+                ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+                ...(options.signal && { signal: options.signal }),
+            });
+            report.ok &&= report.objects.ok;
+        }
+        if (options.ledger || everything) {
+            report.ledger = await this.#verifyLedger();
+            report.ok &&= report.ledger.ok;
+        }
+        return report;
+    }
+
+    async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {
+        const record = await this.resolve(keyOrId);
+        const store = await this.#stores.open(record.location);
+        return fetchRecordBytes(record, store, out, options);
+    }
+
+    async status(): Promise<TrackerStatus> {
+        const info = await this.ledger.info();
+        return { projectDir: this.projectDir, store: this.config.store, ledger: { backend: info.backend, height: info.height.toString() } };
+    }
+
+    close(): Promise<void> {
+        this.#closing ??= (async () => {
+            const results = await Promise.allSettled([
+                this.#ingest?.then((ingester) => ingester.close()),
+                this.#stores.close(),
+                this.ledger.close(),
+            ]);
+            const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+            if (failed) throw failed.reason;
+        })();
+        return this.#closing;
+    }
+
+    [Symbol.asyncDispose](): Promise<void> {
+        return this.close();
+    }
+
+    /** Every version of every key, latest first per key. */
+    async *#allVersions(): AsyncGenerator<ProvenanceRecord> {
+        for await (const latest of this.client.rangeAll('', '', { pageSize: 500 })) {
+            yield* this.client.historyAll(latest.key, { pageSize: 500 });
+        }
+    }
+
+    async #verifyLedger(): Promise<LedgerCheck> {
+        if (typeof this.ledger.verify !== 'function') {
+            const info = await this.ledger.info();
+            return {
+                ok: true,
+                height: info.height.toString(),
+                problems: [{ message: `the ${info.backend} backend is verified by its own peers; nothing to check locally` }],
+            };
+        }
+        const result = (await this.ledger.verify()) as { ok: boolean; height: bigint | number; problems: LedgerCheck['problems'] };
+        return { ok: result.ok, height: String(result.height), problems: result.problems };
+    }
+
+    /** The hashing pool and hash cache start on the first `record` only: other commands never pay for worker threads. */
+    #ingester(): Promise<{ ingest: Ingest; close(): Promise<void> }> {
+        this.#ingest ??= createIngester(this.#stores, this.config, this.hyperprovDir, this.hashThreads);
+        return this.#ingest;
+    }
+}
+
+async function createIngester(
+    stores: StoreRegistry,
+    config: TrackerConfig,
+    hyperprovDir: string,
+    threads: number | undefined,
+): Promise<{ ingest: Ingest; close(): Promise<void> }> {
+    const [{ ingestFile }, { createHashPool, openHashCache }] = await Promise.all([
+        import('./pipeline/ingest.js'),
+        import('./hashing/index.js'),
+    ]);
+    const pool = createHashPool(threads !== undefined ? { threads } : {});
+    const cache = await openHashCache(resolveConfigPath(hyperprovDir, config.cache));
+    const store = await stores.open(config.store);
+    return {
+        ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }),
+        close: async () => {
+            await pool.close();
+            await cache.close();
+        },
+    };
+}
+
+function canonicalStoreUrl(url: string): string {
+    const parsed = parseStoreLocation(url);
+    return formatStoreUrl(parsed);
+}
+
+async function exists(file: string): Promise<boolean> {
+    try {
+        await stat(file);
+        return true;
+    } catch {
+        return false;
+    }
+}
