@@ -16,6 +16,7 @@
  * twice), dangling links, names that are not valid UTF-8. Sockets, FIFOs and devices are not
  * data: they are skipped and listed in `skipped`.
  */
+import { setMaxListeners } from 'node:events';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
@@ -32,7 +33,7 @@ export interface ScanOptions extends HashResources {
     exclude?: readonly string[];
     /** Also descend into dot-directories (`.hyperprov/` stays excluded). Default false. */
     dotDirs?: boolean;
-    /** Files hashed at the same time; default 4 × the pool's threads, at least 8. */
+    /** Files hashed at the same time; default 4 × the pool's threads, at least 16 (small files are hashed 8 at a time on the main thread besides the workers). */
     concurrency?: number;
     signal?: AbortSignal;
     /** Called after each file is hashed. */
@@ -101,7 +102,7 @@ export async function walkDataset<T extends FileOutcome>(
     const root = await datasetRoot(dir);
     const include = checkPatterns(options.include ?? ['**'], 'include');
     const exclude = checkPatterns(options.exclude ?? [], 'exclude');
-    const concurrency = options.concurrency ?? Math.max(8, 4 * threadsOf(options));
+    const concurrency = options.concurrency ?? Math.max(16, 4 * threadsOf(options));
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
         throw new TrackerError('INVALID_ARGUMENT', `concurrency ${concurrency} is invalid; give a whole number of at least 1`);
     }
@@ -109,6 +110,8 @@ export async function walkDataset<T extends FileOutcome>(
 
     // One controller for the whole scan: the first failure stops the walk and in-flight hashes.
     const controller = new AbortController();
+    // Every file in flight listens on it (hash pass, upload): bounded by concurrency, not a leak.
+    setMaxListeners(2 * concurrency + 10, controller.signal);
     const onAbort = (): void => controller.abort(options.signal?.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
 
