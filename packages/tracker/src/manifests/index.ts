@@ -1,4 +1,19 @@
-/** Dataset manifests: scan a directory into a manifest, compare, record and verify datasets. */
+/**
+ * Dataset manifests: scan a directory into a manifest, compare, record and verify datasets.
+ *
+ * Wiring for `hyperprov dataset <dir> --key K [--upload]` (pool, cache, store and client are the
+ * tracker's; the submit stays with the caller, after the bytes are durable):
+ * ```ts
+ * const result = await recordDataset(dir, { key, store, records: client, pool, cache, upload, ingest: ingestFile });
+ * const record = result.status === 'unchanged' ? result.record : (await client.set(result.input)).value;
+ * ```
+ * and for `hyperprov verify <manifest id> --against <dir>`:
+ * ```ts
+ * const record = await client.getFromId(id);
+ * const report = await verifyDataset(record, storeFor(record.location), dir, { pool });
+ * // report.ok, report.added / removed / modified (manifest path order); exit non-zero unless ok
+ * ```
+ */
 export {
     MANIFEST_SCHEMA,
     MANIFEST_KIND,

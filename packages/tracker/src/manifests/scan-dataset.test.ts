@@ -178,6 +178,22 @@ describe('scanDataset', () => {
         expect((error as Error).message).toMatch(/UTF-8/);
     });
 
+    it('fails with FILE_CHANGED when a listed file vanishes before it is read', async () => {
+        const dir = await newDir();
+        const names = ['a', 'b', 'c', 'd', 'e'];
+        await writeTree(dir, names.map((name): [string, string] => [name, name]));
+        // One file at a time; once the first is hashed, delete the rest (already listed by the walk).
+        const error = await scanDataset(dir, {
+            pool,
+            concurrency: 1,
+            onProgress: (p) => {
+                if (p.done === 1) for (const name of names) if (name !== p.path) execFileSync('rm', ['-f', path.join(dir, name)]);
+            },
+        }).catch((e: unknown) => e);
+        expect(isTrackerError(error, 'FILE_CHANGED'), String(error)).toBe(true);
+        expect((error as Error).message).toMatch(/disappeared/);
+    });
+
     it('reports progress and stops on abort with ABORTED', async () => {
         const dir = await newDir();
         await writeTree(dir, Array.from({ length: 50 }, (_, i): [string, string] => [`f${i}`, `content ${i}`]));
