@@ -23,6 +23,8 @@ export interface CliContext {
     exitCode: number;
     /** Reads all of stdin (for `--meta @-`). */
     readStdin: () => Promise<string>;
+    /** Aborted on Ctrl-C: long commands (record, fetch, verify) stop cleanly, leaving nothing half-written. */
+    signal: AbortSignal;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface RunCliOptions {
     cwd?: string;
     io?: CliIo;
     readStdin?: () => Promise<string>;
+    /** Aborts the running command (the binary wires it to SIGINT/SIGTERM). */
+    signal?: AbortSignal;
 }
 
 class UsageError extends Error {}
@@ -35,6 +37,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         cwd: options.cwd ?? process.cwd(),
         exitCode: 0,
         readStdin: options.readStdin ?? readProcessStdin,
+        signal: options.signal ?? new AbortController().signal,
     };
     const parser = yargs([...args])
         .scriptName('hyperprov')

@@ -21,7 +21,7 @@ export function fetchCommand(ctx: CliContext): CommandModule<GlobalArgs, FetchAr
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.fetch(String(argv.target), String(argv.out), { force: argv.force }),
+                    tracker.fetch(String(argv.target), String(argv.out), { force: argv.force, signal: ctx.signal }),
                 );
                 out.result(result, () => `wrote ${result.path} (${formatSize(result.bytes)}), matching ${result.record.checksum} of record ${result.record.id}`);
             }),

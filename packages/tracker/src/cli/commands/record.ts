@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { RecordType } from '@hyperprov/chaincode';
 import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
-import { formatRecord } from '../format.js';
+import { formatRecord, formatSize } from '../format.js';
 
 interface RecordArgs extends GlobalArgs {
     file: string;
@@ -26,15 +26,36 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
+                const progress = !argv.json && process.stderr.isTTY ? progressLine(ctx) : undefined;
                 const result = await withTracker(ctx, argv, (tracker) =>
                     tracker.record(argv.file, {
                         key: argv.key,
                         dependencies: argv.dep.map(String),
                         type: argv.type,
+                        signal: ctx.signal,
                         ...(meta !== undefined && { meta }),
+                        ...(progress && { onProgress: progress.update }),
                     }),
-                );
+                ).finally(() => progress?.clear());
                 out.result(result.record, () => `${formatRecord(result.record)}\n${result.uploaded ? 'stored and recorded' : 'recorded (the store already held these bytes)'} in block ${result.blockNumber}`);
             }),
+    };
+}
+
+/** A progress line on the terminal, redrawn at most every 200 ms, erased when done. */
+function progressLine(ctx: CliContext): { update: (bytes: number) => void; clear: () => void } {
+    let last = 0;
+    let shown = false;
+    return {
+        update: (bytes) => {
+            const now = Date.now();
+            if (now - last < 200) return;
+            last = now;
+            shown = true;
+            ctx.io.stderr(`\rstored ${formatSize(bytes)}\u001b[K`);
+        },
+        clear: () => {
+            if (shown) ctx.io.stderr('\r\u001b[K');
+        },
     };
 }

@@ -30,6 +30,7 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
                         ...(argv.target !== undefined && { target: String(argv.target) }),
                         all: argv.all,
                         ledger: argv.ledger,
+                        signal: ctx.signal,
                     }),
                 );
                 out.result(report, () => renderReport(report));
