@@ -37,6 +37,10 @@ describe('manifest format', () => {
         expect(sa.checksum).not.toBe(a.root);
     });
 
+    it('refuses to build a manifest with a path twice', () => {
+        expect(() => buildManifest([entry('a', '1'), entry('a', '2')])).toThrow(/appears twice/);
+    });
+
     it('an empty dataset is a valid manifest', () => {
         const m = buildManifest([]);
         expect(m.count).toBe(0);

@@ -16,6 +16,7 @@
  */
 import { canonicalJson } from '@hyperprov/chaincode';
 import { createHash } from 'node:crypto';
+import { TrackerError } from '../errors.js';
 
 /** Manifest schema version written by this code. */
 export const MANIFEST_SCHEMA = 1 as const;
@@ -62,7 +63,13 @@ export function sortEntries(entries: ManifestEntry[]): ManifestEntry[] {
     // Encode each path once: sorting a million names would otherwise encode each ~40 times.
     const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
     keyed.sort((x, y) => Buffer.compare(x.key, y.key));
-    for (let i = 0; i < keyed.length; i++) entries[i] = keyed[i]!.entry;
+    for (let i = 0; i < keyed.length; i++) {
+        // A path twice would make the manifest ambiguous (and unparseable): refuse to build it.
+        if (i > 0 && keyed[i - 1]!.key.equals(keyed[i]!.key)) {
+            throw new TrackerError('INVALID_ARGUMENT', `path ${JSON.stringify(keyed[i]!.entry.path)} appears twice in the manifest entries`);
+        }
+        entries[i] = keyed[i]!.entry;
+    }
     return entries;
 }
 

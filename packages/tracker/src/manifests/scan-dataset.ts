@@ -73,7 +73,7 @@ const DOT_DIRS = ['**/.*/**'];
  * FILE_CHANGED if a file changed or vanished while it was read, ABORTED on `signal`.
  */
 export async function scanDataset(dir: string, options: ScanOptions): Promise<ScanResult> {
-    const walked = await walkDataset(dir, options, (file, relative, signal) => hashDatasetFile(file, relative, options, signal));
+    const walked = await walkDataset(dir, options, (file, relative, signal) => hashDatasetFile(file, relative, options, signal), false);
     return { manifest: walked.manifest, dir: walked.dir, skipped: walked.skipped };
 }
 
@@ -98,6 +98,8 @@ export async function walkDataset<T extends FileOutcome>(
     dir: string,
     options: ScanOptions,
     fileOp: (file: string, relative: string, signal: AbortSignal) => Promise<T>,
+    /** Keep every file's outcome in `outcomes` (false: leave it empty, to save memory on huge trees). */
+    keepOutcomes = true,
 ): Promise<WalkResult<T>> {
     const root = await datasetRoot(dir);
     const include = checkPatterns(options.include ?? ['**'], 'include');
@@ -136,7 +138,7 @@ export async function walkDataset<T extends FileOutcome>(
     const hashOne = async (relative: string): Promise<void> => {
         const result = await fileOp(path.join(root, relative), relative, controller.signal);
         entries.push({ path: relative, size: result.size, sha256: result.checksum.slice('sha256:'.length) });
-        outcomes.set(relative, result);
+        if (keepOutcomes) outcomes.set(relative, result);
         progress.done++;
         progress.bytes += result.size;
         options.onProgress?.({ ...progress, path: relative });
