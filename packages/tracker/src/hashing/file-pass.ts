@@ -9,6 +9,7 @@
  * checksum is only ever produced for bytes that were read from one unchanged file version.
  */
 
+import { createHash, type Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { TrackerError } from '../errors.js';
@@ -63,8 +64,11 @@ export interface PassContext {
     ring: Ring;
     consume: boolean;
     signal: AbortSignal | undefined;
-    /** Starts the worker task on this ring. */
-    runTask(): Promise<HashTaskResult>;
+    /**
+     * Starts the worker task on this ring; undefined to hash on this thread as chunks are read
+     * (small files: cheaper than a worker round trip).
+     */
+    runTask: (() => Promise<HashTaskResult>) | undefined;
     /** Called exactly once when the ring is no longer touched by anyone; `clean` if it may be reused. */
     onFinished(clean: boolean): void;
 }
@@ -97,6 +101,8 @@ class Pass implements FilePass {
     #consumerStarted = false;
     #wakeReader: (() => void) | undefined;
     #wakeConsumer: (() => void) | undefined;
+    /** The hash, when hashing on this thread instead of a worker. */
+    readonly #inlineHash: Hash | undefined;
     #onAbort = (): void => this.abort(new TrackerError('ABORTED', `reading ${this.path} was aborted`, { cause: this.#context.signal?.reason }));
 
     constructor(context: PassContext) {
@@ -109,7 +115,8 @@ class Pass implements FilePass {
         if (context.signal?.aborted) this.#onAbort();
         else context.signal?.addEventListener('abort', this.#onAbort, { once: true });
 
-        const task = context.runTask();
+        this.#inlineHash = context.runTask === undefined ? createHash('sha256') : undefined;
+        const task = context.runTask?.();
         const reader = this.#read();
         this.result = this.#finish(task, reader);
         this.result.catch(() => {});
@@ -189,6 +196,10 @@ class Pass implements FilePass {
                 position += filled;
                 Atomics.store(control, CTRL_LENGTHS + slot, filled);
                 chunk++;
+                if (this.#inlineHash !== undefined) {
+                    this.#inlineHash.update(view.subarray(0, filled));
+                    Atomics.store(control, CTRL_HASHED, chunk);
+                }
                 Atomics.store(control, CTRL_WRITTEN, chunk);
                 Atomics.add(control, CTRL_EVENTS, 1);
                 Atomics.notify(control, CTRL_EVENTS);
@@ -216,15 +227,12 @@ class Pass implements FilePass {
     }
 
     async #checkUnchanged(bytesRead: number): Promise<void> {
-        const after = identityOf(await this.#context.handle.stat({ bigint: true }));
-        if (!sameIdentity(this.identity, after)) {
-            this.abort(fileChanged(this.path, after.size !== this.identity.size ? 'its size changed' : 'it was modified'));
-            return;
-        }
         if (bytesRead !== this.size) {
             this.abort(fileChanged(this.path, `read ${bytesRead} of ${this.size} bytes`));
             return;
         }
+        // One stat of the path covers both cases: if it still names our inode, its size and mtime
+        // are our file's now (a write changes them); if it names another inode, it was replaced.
         let current: FileIdentity | undefined;
         try {
             current = identityOf(await stat(this.path, { bigint: true }));
@@ -233,6 +241,8 @@ class Pass implements FilePass {
         }
         if (current === undefined || current.ino !== this.identity.ino || current.dev !== this.identity.dev) {
             this.abort(fileChanged(this.path, 'it was replaced or removed'));
+        } else if (!sameIdentity(this.identity, current)) {
+            this.abort(fileChanged(this.path, current.size !== this.identity.size ? 'its size changed' : 'it was modified'));
         }
     }
 
@@ -266,7 +276,7 @@ class Pass implements FilePass {
         }
     }
 
-    async #finish(task: Promise<HashTaskResult>, reader: Promise<number>): Promise<FileHash> {
+    async #finish(task: Promise<HashTaskResult> | undefined, reader: Promise<number>): Promise<FileHash> {
         let outcome: HashTaskResult | undefined;
         let taskError: unknown;
         try {
@@ -276,6 +286,9 @@ class Pass implements FilePass {
             this.abort(new TrackerError('INTERNAL', `the hash worker failed on ${this.path}: ${String(error)}`, { cause: error }));
         }
         const bytesRead = await reader;
+        if (this.#inlineHash !== undefined && this.#failure === undefined) {
+            outcome = { hex: this.#inlineHash.digest('hex'), bytes: bytesRead, chunks: 0, aborted: false };
+        }
         this.#context.signal?.removeEventListener('abort', this.#onAbort);
         await this.#context.handle.close().catch(() => {});
         // The ring is clean for reuse only if nobody may still hold a chunk of it.

@@ -49,6 +49,20 @@ describe('hash pool', () => {
         expect(result.size).toBe(size);
     });
 
+    it('hashes small files on the calling thread and big ones in workers', async () => {
+        const before = { ...pool.stats };
+        const small = randomBytes(CHUNK);
+        const big = randomBytes(CHUNK + 1);
+        const pass = await pool.open(await file('small-consumed', small), { consume: true });
+        const copies: Buffer[] = [];
+        for await (const chunk of pass.chunks) copies.push(Buffer.from(chunk));
+        expect(Buffer.concat(copies).equals(small)).toBe(true);
+        expect(await pass.checksum).toBe(sha256(small));
+        expect((await pool.hash(await file('big-one', big))).checksum).toBe(sha256(big));
+        expect(pool.stats.filesRead - before.filesRead).toBe(2);
+        expect(pool.stats.filesInline - before.filesInline).toBe(1);
+    });
+
     it('hands the uploader every chunk in order, once, while hashing them', async () => {
         const bytes = randomBytes(9 * CHUNK + 99);
         const pass = await pool.open(await file('consumed', bytes), { consume: true });

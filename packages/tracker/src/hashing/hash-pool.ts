@@ -3,8 +3,9 @@
  * file-pass.ts). A small facade in piscina's style: a bounded queue of files waiting for a
  * thread, AbortSignal per file, `close()` that drains.
  *
- * At most `threads` files are read at once (one worker each), so every running pass has a hasher
- * and memory is bounded by threads × slots × chunkSize (default 2 × 4 × 1 MiB).
+ * At most `threads` big files are read at once (one worker each), so every running pass has a
+ * hasher and memory is bounded by threads × slots × chunkSize (default 2 × 4 × 1 MiB). Small files
+ * (≤ inlineMaxBytes) skip the worker round trip and are hashed on the calling thread, up to 8 at once.
  */
 
 import { existsSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { Piscina } from 'piscina';
 import { TrackerError } from '../errors.js';
 import { identityOf } from './file-identity.js';
 import { startFilePass, type FileHash, type FilePass } from './file-pass.js';
+import { Gate } from './gate.js';
 import type { HashTask, HashTaskResult } from './hash-worker.js';
 import { createRing, resetRing, type Ring } from './ring.js';
 
@@ -29,6 +31,11 @@ export interface HashPoolOptions {
     chunkSize?: number;
     /** Chunks in flight per file (default 4). */
     slots?: number;
+    /**
+     * Files up to this size (default 128 KiB) are hashed on the calling thread: a worker round trip
+     * costs more than hashing them. Same single read pass and change detection.
+     */
+    inlineMaxBytes?: number;
     /** The built worker module; defaults to hash-worker.js beside this module (or in dist/). */
     workerFile?: string | URL;
 }
@@ -44,6 +51,8 @@ export interface OpenOptions {
 export interface HashPoolStats {
     /** Passes started (files read). */
     filesRead: number;
+    /** Of those, small files hashed on the calling thread. */
+    filesInline: number;
     /** Bytes hashed by completed passes. */
     bytesHashed: number;
 }
@@ -82,24 +91,18 @@ export function defaultWorkerFile(): string {
     );
 }
 
-interface Waiter {
-    resolve(): void;
-    reject(error: TrackerError): void;
-    signal: AbortSignal | undefined;
-    onAbort: () => void;
-}
-
 class Pool implements HashPool {
     readonly threads: number;
     readonly chunkSize: number;
-    readonly stats: HashPoolStats = { filesRead: 0, bytesHashed: 0 };
+    readonly stats: HashPoolStats = { filesRead: 0, filesInline: 0, bytesHashed: 0 };
     readonly #slots: number;
-    readonly #maxQueue: number;
+    readonly #inlineMaxBytes: number;
     readonly #piscina: Piscina;
+    readonly #workerGate: Gate;
+    readonly #inlineGate: Gate;
     readonly #freeRings: Ring[] = [];
-    readonly #queue: Waiter[] = [];
+    readonly #freeInlineRings: Ring[] = [];
     readonly #running = new Set<Promise<unknown>>();
-    #active = 0;
     #closed = false;
     #closing: Promise<void> | undefined;
 
@@ -107,16 +110,21 @@ class Pool implements HashPool {
         this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
         this.chunkSize = options.chunkSize ?? 1 << 20;
         this.#slots = Math.max(2, options.slots ?? 4);
-        this.#maxQueue = options.maxQueue ?? 10_000;
+        this.#inlineMaxBytes = Math.min(options.inlineMaxBytes ?? 128 * 1024, this.chunkSize);
+        const maxQueue = options.maxQueue ?? 10_000;
         if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize < 4096) {
             throw new TrackerError('INVALID_ARGUMENT', `chunkSize must be an integer ≥ 4096, got ${options.chunkSize}`);
         }
+        const aborted = (signal: AbortSignal): TrackerError => abortError('the file', signal);
+        this.#workerGate = new Gate(this.threads, maxQueue, aborted);
+        // Small files are I/O-bound on the main thread: a few at once overlap their opens and reads.
+        this.#inlineGate = new Gate(8, maxQueue, aborted);
         const workerFile = options.workerFile ?? defaultWorkerFile();
         this.#piscina = new Piscina({
             filename: typeof workerFile === 'string' ? workerFile : fileURLToPath(workerFile),
             minThreads: this.threads,
             maxThreads: this.threads,
-            // Our own queue admits only as many files as threads, so piscina never queues.
+            // Our gate admits only as many files as threads, so piscina never queues.
             maxQueue: this.threads,
             idleTimeout: 60_000,
         });
@@ -124,18 +132,35 @@ class Pool implements HashPool {
 
     async open(path: string, options: OpenOptions = {}): Promise<FilePass> {
         const { signal } = options;
-        if (this.#closed) throw new TrackerError('INTERNAL', 'the hash pool is closed');
-        await this.#acquire(signal);
+        if (this.#closed) throw new TrackerError('INTERNAL', 'the hash pool is closed; create a new one');
+        // Every file enters through the small-file gate (so queued files hold no descriptor); one
+        // that turns out big moves to the worker gate and is opened again once admitted.
+        let held: Gate | undefined = this.#inlineGate;
+        await held.acquire(signal);
         let handle: FileHandle | undefined;
         try {
             handle = await openRegularFile(path);
-            const before = identityOf(await handle.stat({ bigint: true }));
+            let before = identityOf(await handle.stat({ bigint: true }));
+            const inline = before.size <= BigInt(this.#inlineMaxBytes);
+            if (!inline) {
+                await handle.close();
+                handle = undefined;
+                held.release();
+                held = undefined;
+                await this.#workerGate.acquire(signal);
+                held = this.#workerGate;
+                handle = await openRegularFile(path);
+                before = identityOf(await handle.stat({ bigint: true }));
+            }
             if (signal?.aborted) throw abortError(path, signal);
-            const ring = this.#takeRing();
+            const rings = inline ? this.#freeInlineRings : this.#freeRings;
+            const ring = rings.pop() ?? (inline ? createRing(2, this.#inlineMaxBytes) : createRing(this.#slots, this.chunkSize));
             this.stats.filesRead++;
+            if (inline) this.stats.filesInline++;
             let settle!: () => void;
             const done = new Promise<void>((resolve) => (settle = resolve));
             this.#running.add(done);
+            const admitted = held;
             const pass = startFilePass({
                 path,
                 handle,
@@ -143,28 +168,30 @@ class Pool implements HashPool {
                 ring,
                 consume: options.consume ?? false,
                 signal,
-                runTask: () =>
-                    this.#piscina.run({
-                        control: ring.control,
-                        data: ring.data,
-                        slots: ring.slots,
-                        chunkSize: ring.chunkSize,
-                    } satisfies HashTask) as Promise<HashTaskResult>,
+                runTask: inline
+                    ? undefined
+                    : () =>
+                          this.#piscina.run({
+                              control: ring.control,
+                              data: ring.data,
+                              slots: ring.slots,
+                              chunkSize: ring.chunkSize,
+                          } satisfies HashTask) as Promise<HashTaskResult>,
                 onFinished: (clean) => {
                     if (clean) {
                         resetRing(ring);
-                        this.#freeRings.push(ring);
+                        rings.push(ring);
                     }
                     this.#running.delete(done);
                     settle();
-                    this.#release();
+                    admitted.release();
                 },
             });
             pass.result.then((r) => (this.stats.bytesHashed += r.size)).catch(() => {});
             return pass;
         } catch (error) {
             await handle?.close().catch(() => {});
-            this.#release();
+            held?.release();
             throw error;
         }
     }
@@ -177,11 +204,13 @@ class Pool implements HashPool {
     close(): Promise<void> {
         this.#closed = true;
         this.#closing ??= (async () => {
-            while (this.#queue.length > 0 || this.#running.size > 0) {
-                await Promise.allSettled([...this.#running]);
-                if (this.#running.size === 0 && this.#queue.length > 0) await new Promise((r) => setImmediate(r));
+            // Admitted files finish; queued ones are admitted as places free up, so wait for both.
+            while (this.#running.size > 0 || this.#workerGate.load > 0 || this.#inlineGate.load > 0) {
+                if (this.#running.size > 0) await Promise.allSettled([...this.#running]);
+                else await new Promise((resolve) => setImmediate(resolve));
             }
             this.#freeRings.length = 0;
+            this.#freeInlineRings.length = 0;
             await this.#piscina.close();
         })();
         return this.#closing;
@@ -189,51 +218,6 @@ class Pool implements HashPool {
 
     [Symbol.asyncDispose](): Promise<void> {
         return this.close();
-    }
-
-    #takeRing(): Ring {
-        return this.#freeRings.pop() ?? createRing(this.#slots, this.chunkSize);
-    }
-
-    /** Waits for a free thread; FIFO, bounded, abortable. */
-    #acquire(signal: AbortSignal | undefined): Promise<void> {
-        if (signal?.aborted) return Promise.reject(abortError('the file', signal));
-        if (this.#active < this.threads) {
-            this.#active++;
-            return Promise.resolve();
-        }
-        if (this.#queue.length >= this.#maxQueue) {
-            return Promise.reject(
-                new TrackerError(
-                    'INTERNAL',
-                    `the hash queue is full (${this.#maxQueue} files waiting); wait for earlier files or raise maxQueue`,
-                ),
-            );
-        }
-        return new Promise<void>((resolve, reject) => {
-            const waiter: Waiter = {
-                resolve,
-                reject,
-                signal,
-                onAbort: () => {
-                    const index = this.#queue.indexOf(waiter);
-                    if (index >= 0) this.#queue.splice(index, 1);
-                    reject(abortError('the file', signal!));
-                },
-            };
-            signal?.addEventListener('abort', waiter.onAbort, { once: true });
-            this.#queue.push(waiter);
-        });
-    }
-
-    #release(): void {
-        const next = this.#queue.shift();
-        if (next === undefined) {
-            this.#active--;
-            return;
-        }
-        next.signal?.removeEventListener('abort', next.onAbort);
-        next.resolve(); // hands our thread over; #active unchanged
     }
 }
 
