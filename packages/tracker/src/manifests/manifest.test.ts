@@ -1,3 +1,4 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { canonicalJson } from '@hyperprov/chaincode';
 import { describe, expect, it } from 'vitest';
@@ -46,6 +47,19 @@ describe('manifest format', () => {
         expect(m.count).toBe(0);
         expect(m.root).toBe(`sha256:${h('[]')}`);
         expect(parseManifest(serializeManifest(m).bytes)).toEqual(m);
+    });
+});
+
+describe('root is reproducible outside JavaScript', () => {
+    const hasPython = spawnSync('python3', ['--version']).status === 0;
+    it.skipIf(!hasPython)('python json.dumps(sort_keys, compact, ensure_ascii=False) gives the same root', () => {
+        const names = ['a"b\\c', 'tab\there', 'nl\nx', 'ctl\u0001', 'del\u007f', 'été/日本', '\u{1F600}', '\uFF21', 'sp ace', '\u2028ls'];
+        const m = buildManifest(names.map((path, i) => ({ path, size: i, sha256: h(path) })));
+        const script =
+            'import sys, json, hashlib; e = json.load(sys.stdin); ' +
+            'print("sha256:" + hashlib.sha256(json.dumps(e, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()).hexdigest())';
+        const out = execFileSync('python3', ['-c', script], { input: JSON.stringify(m.entries) }).toString().trim();
+        expect(out).toBe(m.root);
     });
 });
 
