@@ -4,6 +4,7 @@
  * A crash can only leave an incomplete last line, which {@link BlockFile.open} cuts off.
  */
 import { open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 
 const NEWLINE = 0x0a;
 const READ_CHUNK = 1 << 20;
@@ -36,6 +37,11 @@ export class BlockFile {
         await handle.close();
         const rw = await open(path, 'r+');
         const { size } = await rw.stat();
+        if (size === 0 && options.sync) {
+            // A new file must also survive power loss as a directory entry.
+            const dir = await open(dirname(path), 'r');
+            await dir.sync().finally(() => dir.close());
+        }
         return new BlockFile(path, rw, size, options.sync);
     }
 

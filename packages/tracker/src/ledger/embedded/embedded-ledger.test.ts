@@ -293,7 +293,7 @@ describe('embedded ledger', () => {
     });
 
     describe('kill -9 while writing', () => {
-        let dist: string;
+        let dist: URL;
         beforeAll(async () => {
             dist = await ensureBuilt();
         }, 180_000);

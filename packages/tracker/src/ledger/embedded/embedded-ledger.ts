@@ -548,6 +548,16 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     }
 
     async *#readEvents(from: number, to: number): AsyncGenerator<{ number: number; events: LedgerEvent[] }> {
+        try {
+            yield* this.#readEventsUnguarded(from, to);
+        } catch (error) {
+            // close() released the file under a replaying subscriber: the stream just ends.
+            if (this.#closing) return;
+            throw new TrackerError('LEDGER_UNAVAILABLE', `reading events from ${this.#file.path} failed: ${(error as Error).message}`, { cause: error });
+        }
+    }
+
+    async *#readEventsUnguarded(from: number, to: number): AsyncGenerator<{ number: number; events: LedgerEvent[] }> {
         if (from >= to) return;
         const index = await this.#db.get(blockIndexKey(from));
         if (index === undefined) return;
