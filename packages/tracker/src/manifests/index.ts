@@ -43,3 +43,4 @@ export {
 } from './record-dataset.js';
 export { verifyDataset, type VerifyDatasetOptions, type DatasetVerification } from './verify-dataset.js';
 export { readDatasetObjects, filesMetaOf, OBJECTS_KIND, type DatasetFilesMeta, type DatasetObjects } from './dataset-objects.js';
+export { restoreDataset, type RestoreDatasetOptions, type RestoreDatasetResult } from './restore-dataset.js';

@@ -4,7 +4,7 @@
  * pool, the on-disk hash cache and ingestFile. Nothing is faked.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLocalStore, type ObjectStore } from '@hyperprov/storage';
@@ -19,6 +19,7 @@ import { readDatasetObjects } from './dataset-objects.js';
 import { serializeManifest } from './manifest.js';
 import { readManifest } from './parse-manifest.js';
 import { recordDataset, type DatasetChanged, type RecordDatasetOptions } from './record-dataset.js';
+import { restoreDataset } from './restore-dataset.js';
 import { verifyDataset } from './verify-dataset.js';
 
 let base: string;
@@ -231,5 +232,43 @@ describe('verifyDataset', () => {
         // A record whose checksum does not match the object it points to (as after tampering).
         const forged = { ...record, checksum: `sha256:${sha('forged')}` };
         expect(await verifyDataset(forged, store, dir, { pool }).catch((e: unknown) => (e as { code?: string }).code)).toBe('CHECKSUM_MISMATCH');
+    });
+});
+
+describe('restoreDataset', () => {
+    it('writes back exactly the recorded files, and verify passes on them', async () => {
+        const dir = await makeDataset([...FILES, ['deep/er/still/x.txt', 'x']]);
+        const record = await commit(await recordDataset(dir, options('datasets/restore', { upload: true, ingest: ingestFile })));
+        const out = path.join(base, 'restored');
+        const restored = await restoreDataset(record, store, out);
+        expect(restored).toEqual({ dir: out, files: 6, bytes: 25 });
+        expect(await readFile(path.join(out, 'train/dog/1.jpg'), 'utf8')).toBe('dog 1');
+        expect(await readFile(path.join(out, 'empty'), 'utf8')).toBe('');
+        expect((await verifyDataset(record, store, out, { pool })).ok).toBe(true);
+        // Nothing left beside it.
+        expect((await readdir(base)).filter((name) => name.includes('hyperprov-restore'))).toEqual([]);
+
+        expect(await restoreDataset(record, store, out).catch((e: unknown) => (e as { code?: string }).code)).toBe('ALREADY_EXISTS');
+    });
+
+    it('refuses a record without uploaded files', async () => {
+        const dir = await makeDataset([['a', 'not uploaded']]);
+        const record = await commit(await recordDataset(dir, options('datasets/restore-none')));
+        expect(await restoreDataset(record, store, path.join(base, 'restored-none')).catch((e: unknown) => (e as { code?: string }).code)).toBe('NOT_FOUND');
+    });
+
+    it('writes nothing when a stored file was altered', async () => {
+        const dir = await makeDataset([['good', 'good bytes'], ['bad', 'original!!']]);
+        const record = await commit(await recordDataset(dir, options('datasets/restore-bad', { upload: true, ingest: ingestFile })));
+        const pointers = await readDatasetObjects(record, store);
+        const object = path.join(base, 'store', pointers.get(sha('original!!'))!);
+        await chmod(object, 0o644);
+        await writeFile(object, 'tampered!!'); // same size, other bytes
+        const out = path.join(base, 'restored-bad');
+        const error = await restoreDataset(record, store, out).catch((e: unknown) => e);
+        expect(isTrackerError(error, 'CHECKSUM_MISMATCH'), String(error)).toBe(true);
+        expect((error as Error).message).toContain('bad');
+        expect(await readdir(out).catch((e: NodeJS.ErrnoException) => e.code)).toBe('ENOENT');
+        expect((await readdir(base)).filter((name) => name.includes('hyperprov-restore'))).toEqual([]);
     });
 });
