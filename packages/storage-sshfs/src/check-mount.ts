@@ -31,8 +31,8 @@ export interface CheckMountOptions {
 /**
  * Probes still waiting for their server, by mountpoint. Concurrent checks share one probe. A probe
  * that hangs blocks one libuv thread until sshfs gives up on the server (ServerAliveInterval ×
- * ServerAliveCountMax), so while it hangs no second one is started: later checks wait only for
- * what is left of the first probe's time budget, then report the mount stale.
+ * ServerAliveCountMax), so while it hangs no second one is started: later checks wait on the same
+ * request, each for at most one time budget, then report the mount stale.
  */
 const pendingProbes = new Map<string, { settled: Promise<string | undefined>; startedAt: number }>();
 
@@ -67,12 +67,14 @@ async function probe(entry: MountEntry, timeoutMs: number): Promise<string | und
         });
         pending = started;
     }
+    // A caller joining an overdue probe still gives it a full budget: when the server comes back,
+    // that old request is answered first, and the caller should see the recovery.
     const remaining = pending.startedAt + timeoutMs - Date.now();
+    const waitMs = remaining > 0 ? remaining : timeoutMs;
     const staleReason = `the server did not answer within ${timeoutMs} ms`;
-    if (remaining <= 0) return staleReason;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<string>((resolve) => {
-        timer = setTimeout(() => resolve(staleReason), remaining);
+        timer = setTimeout(() => resolve(staleReason), waitMs);
     });
     try {
         return await Promise.race([pending.settled, timedOut]);

@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { checkMount } from './check-mount.js';
 import { mountSshfs, unmountSshfs } from './mount.js';
 import { createSshfsStore, type SshfsStore } from './sshfs-store.js';
+import { signalAll, sshfsPidsFor, waitForExit } from './testing/processes.js';
 import { startSshServer, type SshServer } from './testing/ssh-server.js';
 
 function body(text: string): Readable {
@@ -108,6 +109,27 @@ describe('a store whose mount goes away or goes stale', () => {
         await expect(store.exists(after.pointer)).resolves.toBe(true);
     });
 
+    it('refuses when the sshfs daemon itself died (ENOTCONN), and mount: true replaces the dead mount', async () => {
+        await mountSshfs(server.mountOptions(mountpoint));
+        store = await createSshfsStore({ mountpoint, remote: server.remote });
+        const before = await store.put(body('before sshfs died'));
+
+        const daemons = sshfsPidsFor(mountpoint);
+        expect(daemons).toHaveLength(1);
+        signalAll(daemons, 'SIGKILL');
+        await waitForExit(daemons, 5_000);
+        const { error, ms } = await expectStoreError(() => store!.put(body('while sshfs is dead')), 'UNAVAILABLE');
+        expect(error.message).toMatch(/stale.*ENOTCONN/);
+        expect(ms).toBeLessThan(2_000);
+        await store.close();
+
+        const { port, identityFile, options } = server.mountOptions(mountpoint);
+        store = await createSshfsStore({ mountpoint, remote: server.remote, mount: true, port: port!, identityFile: identityFile!, mountOptions: options! });
+        await expect(store.exists(before.pointer)).resolves.toBe(true);
+        await store.close();
+        await expect(checkMount(mountpoint)).resolves.toMatchObject({ state: 'not-mounted' });
+    });
+
     it('refuses within the probe timeout when the server hangs (SIGSTOP), instead of hanging', async () => {
         await mountSshfs(server.mountOptions(mountpoint));
         store = await createSshfsStore({ mountpoint, remote: server.remote, probeTimeoutMs: 1_000 });
@@ -165,6 +187,16 @@ describe('mount management', () => {
         await expect(checkMount(mountpoint)).resolves.toMatchObject({ state: 'mounted' });
         await unmountSshfs(mountpoint);
         await unmountSshfs(mountpoint); // a no-op when nothing is mounted
+    });
+
+    it('refuses mount: true when another remote is mounted there', async () => {
+        await mountSshfs(server.mountOptions(mountpoint));
+        const { error } = await expectStoreError(
+            () => createSshfsStore({ mountpoint, remote: 'someone@elsewhere:/other', mount: true }),
+            'INVALID_ARGUMENT',
+        );
+        expect(error.message).toContain(`already mounted from ${server.remote}`);
+        await unmountSshfs(mountpoint);
     });
 
     it('refuses to mount over an existing mount', async () => {

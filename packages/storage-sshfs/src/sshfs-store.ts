@@ -31,8 +31,9 @@ export interface SshfsStoreOptions {
     /** Private key for mounting. */
     identityFile?: string;
     /**
-     * Mount `remote` on `mountpoint` if nothing is mounted there (and unmount it on close). A stale
-     * mount there is unmounted and mounted again. Default false: the mount is managed elsewhere.
+     * Mount `remote` on `mountpoint` unless it is already mounted there from `remote` (then it is
+     * reused and left mounted on close); a mount we made is unmounted on close. A stale mount there
+     * is unmounted and mounted again. Default false: the mount is managed elsewhere.
      */
     mount?: boolean;
     /** Extra sshfs/ssh `-o` options for mounting, e.g. `{ StrictHostKeyChecking: 'accept-new' }`. */
@@ -71,8 +72,18 @@ export async function createSshfsStore(options: SshfsStoreOptions): Promise<Sshf
             throw new StoreError('INVALID_ARGUMENT', 'createSshfsStore with mount: true needs remote: "user@host:/path"');
         }
         const status = await checkMount(mountpoint, probe);
-        if (status.state === 'stale' && status.mountpoint === mountpoint) await unmountSshfs(mountpoint);
-        if (status.state !== 'mounted') {
+        const here = status.mountpoint === mountpoint;
+        if (here && status.state === 'mounted' && status.source !== options.remote) {
+            throw new StoreError(
+                'INVALID_ARGUMENT',
+                `${mountpoint} is already mounted from ${status.source}, not ${options.remote}; ` +
+                    `unmount it (fusermount -u ${mountpoint}) or use that remote.`,
+            );
+        }
+        // A dead sshfs (killed, or its server gone for good) leaves a stale mount: replace it.
+        if (here && status.state === 'stale') await unmountSshfs(mountpoint);
+        // Mount unless this very directory is already a live mount (an enclosing one is not ours).
+        if (!(here && status.state === 'mounted')) {
             await mountSshfs({
                 remote: options.remote,
                 mountpoint,

@@ -66,3 +66,21 @@ export async function waitForExit(pids: readonly number[], timeoutMs: number): P
     }
     return true;
 }
+
+/**
+ * Pids of the sshfs daemons serving `mountpoint`, found by their command line (sshfs daemonizes,
+ * so its pid is not the one we spawned). For tests that simulate a crashed sshfs.
+ */
+export function sshfsPidsFor(mountpoint: string): number[] {
+    const pids: number[] = [];
+    for (const name of readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        try {
+            const argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+            if (argv[0]?.endsWith('sshfs') && argv.includes(mountpoint)) pids.push(Number(name));
+        } catch {
+            // Exited meanwhile.
+        }
+    }
+    return pids;
+}
