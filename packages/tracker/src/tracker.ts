@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Page, ProvenanceRecord } from '@hyperprov/chaincode';
+import type { JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
 import { formatStoreUrl } from '@hyperprov/storage';
 import { createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
 import {
@@ -27,10 +27,12 @@ import {
 import { TrackerError, isTrackerError } from './errors.js';
 import { createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from './identity/index.js';
 import type { Ledger, LedgerInfo } from './ledger/ledger.js';
+import type { HashCache, HashPool } from './hashing/index.js';
 import { getLineage, type GetLineageOptions, type Lineage } from './lineage/lineage.js';
+import type { DatasetVerification } from './manifests/index.js';
 import { fetchRecordBytes, type FetchOptions, type FetchResult } from './pipeline/record-fetch.js';
 import { verifyRecords, type ObjectVerification } from './pipeline/record-verify.js';
-import { putRecord, recordFile, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from './pipeline/record.js';
+import { putRecord, recordFile, resolveDependencies, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from './pipeline/record.js';
 import { createStoreRegistry, parseStoreLocation, type StoreRegistry } from './storage/registry.js';
 
 /** Options of {@link openTracker}. */
@@ -88,6 +90,39 @@ export interface VerifyReport {
     ledger?: LedgerCheck;
 }
 
+/** Options of {@link Tracker.recordDataset}. */
+export interface RecordDatasetOptions {
+    /** Item name, e.g. `datasets/idenprof/train`. */
+    key: string;
+    /** Also store every file (default: only the manifest). */
+    upload?: boolean;
+    /** Record ids (or keys) the dataset was made from. */
+    dependencies?: readonly string[];
+    meta?: { [key: string]: JsonValue };
+    type?: RecordType;
+    /** Globs (relative to `dir`) of files to take; default every file. */
+    include?: readonly string[];
+    /** Globs to leave out. */
+    exclude?: readonly string[];
+    signal?: AbortSignal;
+}
+
+/** Outcome of {@link Tracker.recordDataset}. */
+export interface DatasetRecordResult {
+    /** `unchanged`: the directory matches the latest manifest of the key, nothing was recorded. */
+    status: 'changed' | 'unchanged';
+    /** The new record, or the latest one when unchanged. */
+    record: ProvenanceRecord;
+    count: number;
+    totalSize: number;
+    /** Changes since the previous version, when it could be read. */
+    changes?: { added: number; removed: number; modified: number; unchanged: number };
+    /** With `upload`: files sent to the store and files it already held. */
+    upload?: { transferred: number; skipped: number; bytes: number };
+    /** Special files (sockets, devices…) left out. */
+    skipped: string[];
+}
+
 /** Summary of a project, for `hyperprov status`. */
 export interface TrackerStatus {
     projectDir: string;
@@ -119,6 +154,13 @@ export interface Tracker extends AsyncDisposable {
     lineage(id: string, options?: GetLineageOptions): Promise<Lineage>;
     /** Re-hashes stored bytes against records and/or checks the ledger. */
     verify(options?: VerifyOptions): Promise<VerifyReport>;
+    /**
+     * Records a directory as a dataset: a manifest (sorted path, size, SHA-256) stored and recorded;
+     * with `upload`, the files too. Records nothing when the directory matches the key's latest manifest.
+     */
+    recordDataset(dir: string, options: RecordDatasetOptions): Promise<DatasetRecordResult>;
+    /** Compares a directory with a recorded dataset manifest (re-reading every byte). */
+    verifyDataset(keyOrId: string, dir: string, options?: { signal?: AbortSignal }): Promise<DatasetVerification>;
     /** Writes a record's bytes to `out`, only if they match the record. */
     fetch(keyOrId: string, out: string, options?: FetchOptions): Promise<FetchResult>;
     status(): Promise<TrackerStatus>;
@@ -205,7 +247,7 @@ async function openLedger(config: TrackerConfig, hyperprovDir: string, identity:
 class ProjectTracker implements Tracker {
     readonly client: ProvenanceClient;
     readonly #stores: StoreRegistry = createStoreRegistry();
-    #ingest: Promise<{ ingest: Ingest; close(): Promise<void> }> | undefined;
+    #hashResources: Promise<HashResources> | undefined;
     #closing: Promise<void> | undefined;
 
     constructor(
@@ -282,6 +324,54 @@ class ProjectTracker implements Tracker {
         return report;
     }
 
+    async recordDataset(dir: string, options: RecordDatasetOptions): Promise<DatasetRecordResult> {
+        const { signal } = options;
+        const [store, hashing, manifests, { ingestFile }] = await Promise.all([
+            this.#stores.open(this.config.store),
+            this.#hashing(),
+            import('./manifests/index.js'),
+            import('./pipeline/ingest.js'),
+        ]);
+        const dependencies = await resolveDependencies(this.client, [...(options.dependencies ?? [])], signal);
+        const result = await manifests.recordDataset(dir, {
+            key: options.key,
+            store,
+            records: this.client,
+            pool: hashing.pool,
+            cache: hashing.cache,
+            upload: options.upload ?? false,
+            ingest: ingestFile,
+            dependencies,
+            ...(options.meta !== undefined && { meta: options.meta }),
+            ...(options.type !== undefined && { type: options.type }),
+            ...(options.include !== undefined && { include: options.include }),
+            ...(options.exclude !== undefined && { exclude: options.exclude }),
+            ...(signal && { signal }),
+        });
+        const summary = {
+            count: result.manifest.count,
+            totalSize: result.manifest.totalSize,
+            skipped: result.skipped.map((entry) => entry.path),
+        };
+        if (result.status === 'unchanged') return { status: 'unchanged', record: result.record, ...summary };
+        // Manifest (and files) are durable in the store by now; only then is the record submitted.
+        const committed = await this.client.set(result.input, signal ? { signal } : {});
+        return {
+            status: 'changed',
+            record: committed.value,
+            ...summary,
+            ...(result.changes && { changes: result.changes.counts }),
+            ...(result.upload && { upload: { transferred: result.upload.transferred, skipped: result.upload.skipped, bytes: result.upload.bytes } }),
+        };
+    }
+
+    async verifyDataset(keyOrId: string, dir: string, options: { signal?: AbortSignal } = {}): Promise<DatasetVerification> {
+        const record = await this.resolve(keyOrId);
+        const [store, hashing, manifests] = await Promise.all([this.#stores.open(record.location), this.#hashing(), import('./manifests/index.js')]);
+        // No cache: verify re-reads every byte (an edit can restore a file's mtime).
+        return manifests.verifyDataset(record, store, dir, { pool: hashing.pool, ...(options.signal && { signal: options.signal }) });
+    }
+
     async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {
         const record = await this.resolve(keyOrId);
         const store = await this.#stores.open(record.location);
@@ -296,7 +386,7 @@ class ProjectTracker implements Tracker {
     close(): Promise<void> {
         this.#closing ??= (async () => {
             const results = await Promise.allSettled([
-                this.#ingest?.then((ingester) => ingester.close()),
+                this.#hashResources?.then((resources) => resources.close()),
                 this.#stores.close(),
                 this.ledger.close(),
             ]);
@@ -330,33 +420,44 @@ class ProjectTracker implements Tracker {
         return { ok: result.ok, height: String(result.height), problems: result.problems };
     }
 
-    /** The hashing pool and hash cache start on the first `record` only: other commands never pay for worker threads. */
-    #ingester(): Promise<{ ingest: Ingest; close(): Promise<void> }> {
-        this.#ingest ??= createIngester(this.#stores, this.config, this.hyperprovDir, this.hashThreads);
-        return this.#ingest;
+    /** The hash pool and hash cache start on first use only: other commands never pay for worker threads. */
+    #hashing(): Promise<HashResources> {
+        this.#hashResources ??= openHashResources(this.config, this.hyperprovDir, this.hashThreads);
+        return this.#hashResources;
+    }
+
+    async #ingester(): Promise<{ ingest: Ingest }> {
+        const [{ pool, cache }, { ingestFile }, store] = await Promise.all([
+            this.#hashing(),
+            import('./pipeline/ingest.js'),
+            this.#stores.open(this.config.store),
+        ]);
+        return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
     }
 }
 
-async function createIngester(
-    stores: StoreRegistry,
-    config: TrackerConfig,
-    hyperprovDir: string,
-    threads: number | undefined,
-): Promise<{ ingest: Ingest; close(): Promise<void> }> {
-    const [{ ingestFile }, { createHashPool, openHashCache }] = await Promise.all([
-        import('./pipeline/ingest.js'),
-        import('./hashing/index.js'),
-    ]);
+interface HashResources {
+    pool: HashPool;
+    cache: HashCache;
+    close(): Promise<void>;
+}
+
+async function openHashResources(config: TrackerConfig, hyperprovDir: string, threads: number | undefined): Promise<HashResources> {
+    const { createHashPool, openHashCache } = await import('./hashing/index.js');
     const pool = createHashPool(threads !== undefined ? { threads } : {});
-    const cache = await openHashCache(resolveConfigPath(hyperprovDir, config.cache));
-    const store = await stores.open(config.store);
-    return {
-        ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }),
-        close: async () => {
-            await pool.close();
-            await cache.close();
-        },
-    };
+    try {
+        const cache = await openHashCache(resolveConfigPath(hyperprovDir, config.cache));
+        return {
+            pool,
+            cache,
+            close: async () => {
+                await Promise.all([pool.close(), cache.close()]);
+            },
+        };
+    } catch (error) {
+        await pool.close();
+        throw error;
+    }
 }
 
 function canonicalStoreUrl(url: string): string {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { TrackerError } from '../errors.js';
+import { datasetCommand } from './commands/dataset.js';
 import { fetchCommand } from './commands/fetch.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
@@ -54,6 +55,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         .command(initCommand(ctx))
         .command(recordCommand(ctx))
         .command(putCommand(ctx))
+        .command(datasetCommand(ctx))
         .command(getCommand(ctx))
         .command(showCommand(ctx))
         .command(historyCommand(ctx))

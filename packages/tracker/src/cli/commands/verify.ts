@@ -3,11 +3,13 @@ import type { VerifyReport } from '../../tracker.js';
 import { TrackerError, type TrackerErrorCode } from '../../errors.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { EXIT_CODES } from '../exit-codes.js';
+import type { CliOutput } from '../output.js';
 
 interface VerifyArgs extends GlobalArgs {
     target?: string;
     all: boolean;
     ledger: boolean;
+    against?: string;
 }
 
 /** `hyperprov verify [<key|id>|--all] [--ledger]`: exits non-zero naming every mismatch. */
@@ -19,12 +21,14 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
             y
                 .positional('target', { type: 'string', describe: 'key (latest version) or record id' })
                 .option('all', { type: 'boolean', default: false, describe: 'check the bytes of every version of every key' })
-                .option('ledger', { type: 'boolean', default: false, describe: 'check the ledger: block hashes, signatures, state' }) as unknown as Argv<VerifyArgs>,
+                .option('ledger', { type: 'boolean', default: false, describe: 'check the ledger: block hashes, signatures, state' })
+                .option('against', { type: 'string', describe: 'with a dataset key/id: compare this directory with the recorded manifest' }) as unknown as Argv<VerifyArgs>,
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 if (argv.target !== undefined && argv.all) {
                     throw new TrackerError('INVALID_ARGUMENT', 'give either a key/id or --all, not both');
                 }
+                if (argv.against !== undefined) return verifyAgainst(ctx, argv, out);
                 const report = await withTracker(ctx, argv, (tracker) =>
                     tracker.verify({
                         ...(argv.target !== undefined && { target: String(argv.target) }),
@@ -37,6 +41,34 @@ export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, Verify
                 return report.ok ? 0 : EXIT_CODES[failureCode(report)];
             }),
     };
+}
+
+/** `verify <dataset> --against <dir>`: the directory against the recorded manifest. */
+async function verifyAgainst(ctx: CliContext, argv: VerifyArgs, out: CliOutput): Promise<number> {
+    if (argv.target === undefined || argv.all || argv.ledger) {
+        throw new TrackerError('INVALID_ARGUMENT', '--against <dir> needs a dataset key or record id, and no --all or --ledger');
+    }
+    const result = await withTracker(ctx, argv, (tracker) => tracker.verifyDataset(String(argv.target), String(argv.against), { signal: ctx.signal }));
+    const report = {
+        ok: result.ok,
+        record: { id: result.record.id, key: result.record.key },
+        counts: result.counts,
+        added: result.added.map((entry) => entry.path),
+        removed: result.removed.map((entry) => entry.path),
+        modified: result.modified.map((entry) => ({ path: entry.path, change: entry.change })),
+        skipped: result.skipped.map((entry) => entry.path),
+    };
+    out.result(report, () => {
+        const c = result.counts;
+        const lines = [`${argv.against} against ${result.record.key} (record ${result.record.id}):`];
+        lines.push(`  ${c.unchanged} unchanged, ${c.added} added, ${c.removed} removed, ${c.modified} modified`);
+        for (const path of report.added) lines.push(`  ADDED     ${path}`);
+        for (const path of report.removed) lines.push(`  REMOVED   ${path}`);
+        for (const entry of report.modified) lines.push(`  MODIFIED  ${entry.path} (${entry.change})`);
+        lines.push(result.ok ? 'verify: OK' : 'verify: FAILED');
+        return lines.join('\n');
+    });
+    return result.ok ? 0 : EXIT_CODES.CHECKSUM_MISMATCH;
 }
 
 /** The exit code of a failed verification: the most serious problem found. */
