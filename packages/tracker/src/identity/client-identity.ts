@@ -7,8 +7,12 @@
  * is not imported: its ClientIdentity lives in a module that loads gRPC and the protobufs (~120 ms
  * on every CLI start); a test checks both give the same id.
  */
-import { Certificate } from '@fidm/x509';
+import { createRequire } from 'node:module';
 import type { LocalIdentity } from './local-identity.js';
+
+// Loaded on first use (~25 ms): read-only commands never need the caller's id.
+const requireLazily = createRequire(import.meta.url);
+let fidm: typeof import('@fidm/x509') | undefined;
 
 interface DistinguishedName {
     attributes: { shortName: string; value: string }[];
@@ -22,7 +26,8 @@ function formatDN(dn: DistinguishedName): string {
 
 /** Fabric client identity id of a certificate: `x509::<subject DN>::<issuer DN>`. */
 export function fabricClientId(certificatePem: string): string {
-    const certificate = Certificate.fromPEM(Buffer.from(certificatePem)) as unknown as {
+    fidm ??= requireLazily('@fidm/x509') as typeof import('@fidm/x509');
+    const certificate = fidm.Certificate.fromPEM(Buffer.from(certificatePem)) as unknown as {
         subject: DistinguishedName;
         issuer: DistinguishedName;
     };
@@ -32,17 +37,19 @@ export function fabricClientId(certificatePem: string): string {
 /** The subset of fabric-shim's ClientIdentity the contract may use, for one fixed identity. */
 export class LocalClientIdentity {
     readonly #mspId: string;
-    readonly #id: string;
+    readonly #certificatePem: string;
+    #id: string | undefined;
     readonly #idBytes: Uint8Array;
 
     constructor(identity: Pick<LocalIdentity, 'mspId' | 'certificatePem'>) {
         this.#mspId = identity.mspId;
-        this.#id = fabricClientId(identity.certificatePem);
+        this.#certificatePem = identity.certificatePem;
         this.#idBytes = Buffer.from(identity.certificatePem);
     }
 
-    /** `x509::<subject DN>::<issuer DN>`, as Fabric computes it. */
+    /** `x509::<subject DN>::<issuer DN>`, as Fabric computes it (computed once, on first use). */
     getID(): string {
+        this.#id ??= fabricClientId(this.#certificatePem);
         return this.#id;
     }
 

@@ -613,9 +613,19 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     }
 }
 
+const NONCE_BYTES = 24;
+let noncePool = Buffer.alloc(0);
+let nonceAt = 0;
+
 /** Fabric-style transaction id: SHA-256 of a fresh nonce and the creator's certificate. */
 function newTxId(identity: LocalIdentity): string {
-    return createHash('sha256').update(randomBytes(24)).update(identity.certificatePem).digest('hex');
+    // One CSPRNG call per 256 ids instead of one per id.
+    if (nonceAt + NONCE_BYTES > noncePool.length) {
+        noncePool = randomBytes(NONCE_BYTES * 256);
+        nonceAt = 0;
+    }
+    const nonce = noncePool.subarray(nonceAt, (nonceAt += NONCE_BYTES));
+    return createHash('sha256').update(nonce).update(identity.certificatePem).digest('hex');
 }
 
 function payloadFields(payload: Buffer): { payload: string } | { payloadBase64: string } {
