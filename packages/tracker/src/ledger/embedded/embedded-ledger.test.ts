@@ -250,6 +250,45 @@ describe('embedded ledger', () => {
         expect((await readFile(blocksPath)).length).toBe(original.length);
     });
 
+    it('refuses writes but still reads and verifies when a block to replay is damaged', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        await setMany(ledger, 'damaged/early', 3);
+        await ledger.close();
+        await cp(join(dir, LEDGER_FILES.state), join(dir, 'state-at-3'), { recursive: true });
+        const again = await openAt(dir);
+        const late = await setMany(again, 'damaged/late', 3);
+        await again.close();
+        await rm(join(dir, LEDGER_FILES.state), { recursive: true });
+        await cp(join(dir, 'state-at-3'), join(dir, LEDGER_FILES.state), { recursive: true });
+        await rm(join(dir, 'state-at-3'), { recursive: true });
+        // Block 5 must be replayed but is altered; block 6 follows, so this is not a torn write.
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const bytes = await readFile(blocksPath);
+        const lines = await blockLines(dir);
+        const at = lines.slice(0, 5).reduce((n, l) => n + l.length + 1, 0) + (lines[5] as Buffer).indexOf('sha256:') + 10;
+        bytes[at] = bytes[at] === 0x61 ? 0x62 : 0x61;
+        await writeFile(blocksPath, bytes);
+        const damaged = await openAt(dir);
+        const refused = await damaged.submit('set', [input('damaged/new')]).catch((e: unknown) => e);
+        expect((refused as TrackerError).code).toBe('LEDGER_CORRUPT');
+        expect((refused as TrackerError).message).toMatch(/block 5/);
+        expect(JSON.parse(await damaged.evaluate('getFromId', [late[0] as string])).key).toBe('damaged/late/0');
+        const verification = await damaged.verify();
+        expect(verification.ok).toBe(false);
+        expect(verification.problems[0]).toMatchObject({ block: 5 });
+        expect((await readFile(blocksPath)).length).toBe(bytes.length);
+    });
+
+    it('ends a waiting event stream on close', async () => {
+        const ledger = await openAt(await freshDir());
+        const stream = ledger.events()[Symbol.asyncIterator]();
+        const next = stream.next();
+        await ledger.close();
+        expect((await next).done).toBe(true);
+        expect(() => ledger.events()[Symbol.asyncIterator]()).toThrow(/closed/);
+    });
+
     it('names the key when a state value is altered behind the ledger\'s back', async () => {
         const dir = await freshDir();
         const ledger = await openAt(dir);

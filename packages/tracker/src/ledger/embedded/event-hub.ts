@@ -21,13 +21,19 @@ export type ReadBlockEvents = (from: number, to: number) => AsyncGenerator<{ num
 
 export class EventHub {
     readonly #subscribers = new Set<Subscriber>();
+    readonly #maxBuffered: number;
     #closed = false;
+
+    /** @param maxBuffered events held in memory per subscriber before it falls back to the file */
+    constructor(maxBuffered = MAX_BUFFERED) {
+        this.#maxBuffered = maxBuffered;
+    }
 
     /** Called after a block is applied, with its events. */
     publish(number: number, events: LedgerEvent[]): void {
         for (const sub of this.#subscribers) {
             if (!sub.live || number < sub.next) continue;
-            if (sub.queue.length - sub.head + events.length > MAX_BUFFERED) {
+            if (sub.queue.length - sub.head + events.length > this.#maxBuffered) {
                 // Too far behind: catch up from the file from this block on.
                 sub.live = false;
             } else {
