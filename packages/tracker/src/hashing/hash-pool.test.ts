@@ -28,6 +28,7 @@ beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hyperprov-hash-pool-'));
     // Small chunks and two slots make every test wrap the ring many times.
     pool = createHashPool({ threads: 2, chunkSize: CHUNK, slots: 2 });
+    await pool.ready();
 });
 
 afterAll(async () => {
@@ -61,6 +62,23 @@ describe('hash pool', () => {
         expect((await pool.hash(await file('big-one', big))).checksum).toBe(sha256(big));
         expect(pool.stats.filesRead - before.filesRead).toBe(2);
         expect(pool.stats.filesInline - before.filesInline).toBe(1);
+    });
+
+    it('hashes the first big file of a cold pool on the calling thread instead of waiting for a worker', async () => {
+        const cold = createHashPool({ threads: 1, chunkSize: CHUNK, slots: 2 });
+        try {
+            const bytes = randomBytes(6 * CHUNK);
+            const path = await file('cold', bytes);
+            const [first, second] = await Promise.all([cold.hash(path), cold.hash(path)]);
+            expect([first.checksum, second.checksum]).toEqual([sha256(bytes), sha256(bytes)]);
+            expect(cold.stats.filesInline).toBe(1); // only one file goes inline; the other waits
+            await cold.ready();
+            expect((await cold.hash(path)).checksum).toBe(sha256(bytes));
+            expect(cold.stats.filesInline).toBe(1); // warm: workers again
+            expect(cold.stats.filesRead).toBe(3);
+        } finally {
+            await cold.close();
+        }
     });
 
     it('hands the uploader every chunk in order, once, while hashing them', async () => {
@@ -105,6 +123,7 @@ describe('hash pool', () => {
 
     it('bounds its queue and lets a queued file be aborted', async () => {
         const small = createHashPool({ threads: 1, maxQueue: 1, chunkSize: CHUNK, slots: 2 });
+        await small.ready();
         try {
             const path = await file('queue', randomBytes(8 * CHUNK));
             const holder = await small.open(path, { consume: true }); // not consumed yet: holds the only thread

@@ -18,7 +18,7 @@ import { TrackerError } from '../errors.js';
 import { identityOf } from './file-identity.js';
 import { startFilePass, type FileHash, type FilePass } from './file-pass.js';
 import { Gate } from './gate.js';
-import type { HashTask, HashTaskResult } from './hash-worker.js';
+import { CTRL_STATE, STATE_END, type HashTask, type HashTaskResult } from './hash-worker.js';
 import { createRing, resetRing, type Ring } from './ring.js';
 
 /** Options of {@link createHashPool}. */
@@ -68,6 +68,11 @@ export interface HashPool extends AsyncDisposable {
      * pool closed).
      */
     open(path: string, options?: OpenOptions): Promise<FilePass>;
+    /**
+     * Resolves once a worker thread has booted. Until then the first big file is hashed on the
+     * calling thread rather than waiting (a cold CLI process records sooner that way).
+     */
+    ready(): Promise<void>;
     /** Hashes a whole file (no upload). */
     hash(path: string, options?: { signal?: AbortSignal }): Promise<FileHash>;
     /** Lets queued and running files finish, then stops the threads. Idempotent. */
@@ -105,6 +110,11 @@ class Pool implements HashPool {
     readonly #running = new Set<Promise<unknown>>();
     #closed = false;
     #closing: Promise<void> | undefined;
+    /** True once a worker has finished booting (its warm-up task returned). */
+    #warm = false;
+    readonly #ready: Promise<void>;
+    /** True while a big file is hashed on this thread because no worker was ready yet. */
+    #coldInline = false;
 
     constructor(options: HashPoolOptions) {
         this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
@@ -124,10 +134,30 @@ class Pool implements HashPool {
             filename: typeof workerFile === 'string' ? workerFile : fileURLToPath(workerFile),
             minThreads: this.threads,
             maxThreads: this.threads,
-            // Our gate admits only as many files as threads, so piscina never queues.
-            maxQueue: this.threads,
+            // Our gate admits only as many files as threads; the rest is room for the warm-ups.
+            maxQueue: this.threads * 2,
             idleTimeout: 60_000,
         });
+        // Booting a worker takes 30–200 ms (more on a busy machine). An empty task per thread tells
+        // us when one is ready; until then the first big file is hashed here instead of waiting.
+        const warmups = Array.from({ length: this.threads }, () => {
+            const ring = createRing(1, 16);
+            Atomics.store(ring.controlView, CTRL_STATE, STATE_END);
+            return this.#piscina.run({ control: ring.control, data: ring.data, slots: 1, chunkSize: 16 } satisfies HashTask);
+        });
+        this.#ready = Promise.any(warmups).then(
+            () => {
+                this.#warm = true;
+            },
+            (error: unknown) => {
+                throw new TrackerError('INTERNAL', `the hash workers failed to start: ${String(error)}`, { cause: error });
+            },
+        );
+        this.#ready.catch(() => {}); // reported by ready() and by the tasks that follow
+    }
+
+    ready(): Promise<void> {
+        return this.#ready;
     }
 
     async open(path: string, options: OpenOptions = {}): Promise<FilePass> {
@@ -138,10 +168,18 @@ class Pool implements HashPool {
         let held: Gate | undefined = this.#inlineGate;
         await held.acquire(signal);
         let handle: FileHandle | undefined;
+        let cold = false;
         try {
             handle = await openRegularFile(path);
             let before = identityOf(await handle.stat({ bigint: true }));
-            const inline = before.size <= BigInt(this.#inlineMaxBytes);
+            let inline = before.size <= BigInt(this.#inlineMaxBytes);
+            // Cold start (e.g. a CLI recording one checkpoint): hashing here beats waiting for a
+            // worker to boot. Only one such file at a time; the others wait for the workers.
+            cold = !inline && !this.#warm && !this.#coldInline;
+            if (cold) {
+                this.#coldInline = true;
+                inline = true;
+            }
             if (!inline) {
                 await handle.close();
                 handle = undefined;
@@ -153,8 +191,9 @@ class Pool implements HashPool {
                 before = identityOf(await handle.stat({ bigint: true }));
             }
             if (signal?.aborted) throw abortError(path, signal);
-            const rings = inline ? this.#freeInlineRings : this.#freeRings;
-            const ring = rings.pop() ?? (inline ? createRing(2, this.#inlineMaxBytes) : createRing(this.#slots, this.chunkSize));
+            const small = inline && !cold;
+            const rings = small ? this.#freeInlineRings : this.#freeRings;
+            const ring = rings.pop() ?? (small ? createRing(2, this.#inlineMaxBytes) : createRing(this.#slots, this.chunkSize));
             this.stats.filesRead++;
             if (inline) this.stats.filesInline++;
             let settle!: () => void;
@@ -178,6 +217,7 @@ class Pool implements HashPool {
                               chunkSize: ring.chunkSize,
                           } satisfies HashTask) as Promise<HashTaskResult>,
                 onFinished: (clean) => {
+                    if (cold) this.#coldInline = false;
                     if (clean) {
                         resetRing(ring);
                         rings.push(ring);
@@ -192,6 +232,7 @@ class Pool implements HashPool {
         } catch (error) {
             await handle?.close().catch(() => {});
             held?.release();
+            if (cold) this.#coldInline = false;
             throw error;
         }
     }

@@ -45,6 +45,7 @@ let store: ObjectStore;
 beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'hyperprov-ingest-'));
     pool = createHashPool({ threads: 2, chunkSize: CHUNK, slots: 3 });
+    await pool.ready();
 });
 afterAll(async () => {
     await pool.close();
