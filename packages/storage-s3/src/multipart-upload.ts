@@ -21,6 +21,14 @@ import type { PartReader } from './part-reader.js';
 /** S3 allows at most this many parts per upload. */
 const MAX_PARTS = 10_000;
 
+/** Sends of one part the server rejected as corrupted, before the upload fails with CHECKSUM_MISMATCH. */
+const CORRUPT_PART_ATTEMPTS = 3;
+
+function isChecksumRejection(error: unknown): boolean {
+    const name = (error as { name?: string }).name;
+    return name === 'BadDigest' || name === 'XAmzContentChecksumMismatch' || name === 'InvalidDigest';
+}
+
 /** Base64 of the big-endian CRC32 of `bytes`, as S3 expects in x-amz-checksum-crc32. */
 export function crc32Base64(bytes: Uint8Array): string {
     const out = Buffer.allocUnsafe(4);
@@ -100,18 +108,26 @@ export async function uploadParts(
 
     const sendPart = async (partNumber: number, buffer: Buffer, length: number): Promise<void> => {
         const body = buffer.subarray(0, length);
-        const result = await client.send(
-            new UploadPartCommand({
-                Bucket: bucket,
-                Key: key,
-                UploadId: uploadId,
-                PartNumber: partNumber,
-                Body: body,
-                ContentLength: length,
-                ChecksumCRC32: crc32Base64(body),
-            }),
-            { abortSignal: interruption.signal },
-        );
+        const command = new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber: partNumber,
+            Body: body,
+            ContentLength: length,
+            ChecksumCRC32: crc32Base64(body),
+        });
+        let result;
+        for (let attempt = 1; ; attempt++) {
+            try {
+                result = await client.send(command, { abortSignal: interruption.signal });
+                break;
+            } catch (error) {
+                // The server found the part corrupted on the way (its CRC32 did not match). The SDK
+                // does not retry a 400, but we still hold the intact bytes: send them again.
+                if (attempt >= CORRUPT_PART_ATTEMPTS || !isChecksumRejection(error)) throw error;
+            }
+        }
         parts[partNumber - 1] = { PartNumber: partNumber, ETag: result.ETag, ChecksumCRC32: result.ChecksumCRC32 };
         uploaded += length;
         hooks.onProgress?.(uploaded);

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { isStoreError, type StoreErrorCode } from '@hyperprov/storage';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
@@ -186,6 +186,9 @@ describe('retries', () => {
     let endpoint: string;
     let injected = 0;
     let failuresToInject = 0;
+    let corrupted = 0;
+    let partsToCorrupt = 0;
+    let partHeaders: Array<Record<string, unknown>> = [];
 
     beforeAll(async () => {
         const upstream = new URL(target.endpoint);
@@ -202,6 +205,25 @@ describe('retries', () => {
             }
             const headers = { ...req.headers };
             delete headers.expect;
+            const isPart = req.method === 'PUT' && req.url?.includes('partNumber=');
+            if (isPart) partHeaders.push(headers);
+            let source: NodeJS.ReadableStream = req;
+            if (isPart && corrupted < partsToCorrupt) {
+                corrupted++;
+                // Flips one bit of the part on the way, as a bad NIC or proxy would.
+                let first = true;
+                source = req.pipe(
+                    new Transform({
+                        transform(chunk: Buffer, _encoding, done) {
+                            if (first && chunk.length > 0) {
+                                chunk[0]! ^= 1;
+                                first = false;
+                            }
+                            done(null, chunk);
+                        },
+                    }),
+                );
+            }
             const forward = request(
                 { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
                 (response) => {
@@ -210,7 +232,7 @@ describe('retries', () => {
                 },
             );
             forward.on('error', () => res.destroy());
-            req.pipe(forward);
+            source.pipe(forward);
         });
         await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
         endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
@@ -226,6 +248,32 @@ describe('retries', () => {
         expect(injected).toBe(2);
         expect(await sha256Of(await store.get(result.pointer))).toBe(body.checksum);
         expect(await listUploads(client, target.bucket, `${store.prefix}/`)).toEqual([]);
+    });
+
+    it('sends parts with a CRC32 the server checks, unsigned; a part corrupted on the way is sent again', async () => {
+        partHeaders = [];
+        corrupted = 0;
+        partsToCorrupt = 1;
+        const store = open({ endpoint });
+        const body = generatedBody(11 * MiB);
+        const result = await store.put(body.chunks(), { checksum: body.checksum });
+        expect(corrupted).toBe(1);
+        expect(partHeaders.length).toBe(4); // 3 parts + the one sent again
+        for (const headers of partHeaders) {
+            expect(headers['x-amz-checksum-crc32']).toMatch(/^[A-Za-z0-9+/]{6}==$/);
+            expect(headers['x-amz-content-sha256']).toBe('UNSIGNED-PAYLOAD');
+        }
+        expect(await sha256Of(await store.get(result.pointer))).toBe(body.checksum);
+    });
+
+    it('a part corrupted on every send: CHECKSUM_MISMATCH, upload aborted', async () => {
+        corrupted = 0;
+        partsToCorrupt = 1000;
+        const store = open({ endpoint });
+        const body = generatedBody(11 * MiB);
+        expect((await rejection(store.put(body.chunks(), { checksum: body.checksum }))).code).toBe('CHECKSUM_MISMATCH');
+        partsToCorrupt = 0;
+        await expectNothingLeft(store);
     });
 
     it('gives up after maxAttempts with UNAVAILABLE and aborts the upload', async () => {
