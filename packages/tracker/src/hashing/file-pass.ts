@@ -50,7 +50,11 @@ export interface FilePass {
     readonly checksum: Promise<string>;
     /** Like `checksum`, with size and identity. */
     readonly result: Promise<FileHash>;
-    /** Stops waiting for the uploader (e.g. it finished or gave up): the rest is only hashed. */
+    /**
+     * Says the uploader is done with the chunks (it finished or gave up): the rest of the file is
+     * only hashed, and the ring can be reused. Iterating `chunks` to its end does this too; an
+     * uploader that stops early must call it (ingestFile always does).
+     */
     releaseConsumer(): void;
     /** Stops the pass; `result` rejects with `reason` (default ABORTED). */
     abort(reason?: TrackerError): void;
@@ -69,7 +73,10 @@ export interface PassContext {
      * (small files: cheaper than a worker round trip).
      */
     runTask: (() => Promise<HashTaskResult>) | undefined;
-    /** Called exactly once when the ring is no longer touched by anyone; `clean` if it may be reused. */
+    /**
+     * Called exactly once when nobody touches the ring any more (reader and hasher finished, the
+     * uploader released it); `clean` if it may be reused.
+     */
     onFinished(clean: boolean): void;
 }
 
@@ -100,6 +107,8 @@ class Pass implements FilePass {
     #readerDone = false;
     #consumerStarted = false;
     #wakeReader: (() => void) | undefined;
+    #consumerReleased!: () => void;
+    readonly #consumerDone = new Promise<void>((resolve) => (this.#consumerReleased = resolve));
     #wakeConsumer: (() => void) | undefined;
     /** The hash, when hashing on this thread instead of a worker. */
     readonly #inlineHash: Hash | undefined;
@@ -112,6 +121,7 @@ class Pass implements FilePass {
         this.identity = context.before;
         this.size = Number(context.before.size);
         this.#gateOnConsumer = context.consume;
+        if (!context.consume) this.#consumerReleased();
         if (context.signal?.aborted) this.#onAbort();
         else context.signal?.addEventListener('abort', this.#onAbort, { once: true });
 
@@ -135,6 +145,7 @@ class Pass implements FilePass {
 
     releaseConsumer(): void {
         this.#gateOnConsumer = false;
+        this.#consumerReleased();
         this.#wake();
     }
 
@@ -250,7 +261,6 @@ class Pass implements FilePass {
     async *#consume(): AsyncGenerator<Uint8Array, void, undefined> {
         const { ring } = this.#context;
         let chunk = 0;
-        let completed = false;
         try {
             for (;;) {
                 while (this.#failure === undefined && chunk >= Atomics.load(this.#control, CTRL_WRITTEN) && !this.#readerDone) {
@@ -258,8 +268,7 @@ class Pass implements FilePass {
                 }
                 if (this.#failure !== undefined) throw this.#failure;
                 if (chunk >= Atomics.load(this.#control, CTRL_WRITTEN)) {
-                    completed = true; // reader done and the file proved unchanged
-                    return;
+                    return; // reader done and the file proved unchanged
                 }
                 const slot = chunk % ring.slots;
                 const length = Atomics.load(this.#control, CTRL_LENGTHS + slot);
@@ -269,9 +278,8 @@ class Pass implements FilePass {
                 this.#wake();
             }
         } finally {
-            if (!completed && this.#failure === undefined) {
-                this.abort(new TrackerError('ABORTED', `the upload of ${this.path} stopped before the end`));
-            }
+            // An uploader that stops early is not an error by itself (one that fails says so, and
+            // ingestFile then aborts the pass): the rest of the file is just hashed.
             this.releaseConsumer();
         }
     }
@@ -291,8 +299,9 @@ class Pass implements FilePass {
         }
         this.#context.signal?.removeEventListener('abort', this.#onAbort);
         await this.#context.handle.close().catch(() => {});
-        // The ring is clean for reuse only if nobody may still hold a chunk of it.
-        this.#context.onFinished(this.#failure === undefined && taskError === undefined && !this.#gateOnConsumer);
+        // Recycle the ring once the uploader lets go of its last chunk too (not awaited: the
+        // result must not wait for an uploader that itself waits for the checksum).
+        void this.#consumerDone.then(() => this.#context.onFinished(taskError === undefined));
         if (this.#failure !== undefined) throw this.#failure;
         if (outcome === undefined || outcome.aborted || outcome.bytes !== bytesRead) {
             throw new TrackerError('INTERNAL', `the hash worker hashed ${outcome?.bytes} of ${bytesRead} bytes of ${this.path}`);

@@ -53,6 +53,8 @@ export interface HashPoolStats {
     filesRead: number;
     /** Of those, small files hashed on the calling thread. */
     filesInline: number;
+    /** Shared-memory rings allocated so far (they are reused: this stays small). */
+    ringsAllocated: number;
     /** Bytes hashed by completed passes. */
     bytesHashed: number;
 }
@@ -99,7 +101,7 @@ export function defaultWorkerFile(): string {
 class Pool implements HashPool {
     readonly threads: number;
     readonly chunkSize: number;
-    readonly stats: HashPoolStats = { filesRead: 0, filesInline: 0, bytesHashed: 0 };
+    readonly stats: HashPoolStats = { filesRead: 0, filesInline: 0, ringsAllocated: 0, bytesHashed: 0 };
     readonly #slots: number;
     readonly #inlineMaxBytes: number;
     readonly #piscina: Piscina;
@@ -193,7 +195,11 @@ class Pool implements HashPool {
             if (signal?.aborted) throw abortError(path, signal);
             const small = inline && !cold;
             const rings = small ? this.#freeInlineRings : this.#freeRings;
-            const ring = rings.pop() ?? (small ? createRing(2, this.#inlineMaxBytes) : createRing(this.#slots, this.chunkSize));
+            let ring = rings.pop();
+            if (ring === undefined) {
+                ring = small ? createRing(2, this.#inlineMaxBytes) : createRing(this.#slots, this.chunkSize);
+                this.stats.ringsAllocated++;
+            }
             this.stats.filesRead++;
             if (inline) this.stats.filesInline++;
             let settle!: () => void;

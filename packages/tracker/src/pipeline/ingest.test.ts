@@ -83,6 +83,16 @@ describe('ingestFile', () => {
         expect(again).toMatchObject({ checksum: result.checksum, pointer: result.pointer, skipped: true });
     });
 
+    it('reuses its shared buffers from file to file', async () => {
+        const path = await file('reused.bin', randomBytes(5 * CHUNK));
+        for (let i = 0; i < 3; i++) await ingestFile(path, store, { pool });
+        const rings = pool.stats.ringsAllocated;
+        for (let i = 0; i < 10; i++) await ingestFile(path, store, { pool });
+        await Promise.all(Array.from({ length: 6 }, () => ingestFile(path, store, { pool })));
+        // Sequential files reuse one ring; parallel ones at most one per thread.
+        expect(pool.stats.ringsAllocated - rings).toBeLessThanOrEqual(pool.threads);
+    });
+
     it('ingests an empty file', async () => {
         const result = await ingestFile(await file('empty', new Uint8Array(0)), store, { pool });
         expect(result).toMatchObject({ checksum: sha256(new Uint8Array(0)), size: 0 });
