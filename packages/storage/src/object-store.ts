@@ -10,6 +10,8 @@
  * - A store is done with a body chunk (written or copied) before it requests the next one: callers
  *   may reuse a chunk's memory once the next chunk is requested (the hashing pipeline streams
  *   through a few reused shared buffers). Never buffer chunk references ahead (e.g. Readable.from).
+ * - A checksum promise settles only after the body has been read to its end (the hasher reads the
+ *   same chunks), so a store must read the body before awaiting it, never the other way round.
  * - A checksum promise that rejects makes `put` reject with ABORTED (the reason as `cause`).
  * - After `close()`, every operation rejects with UNAVAILABLE.
  */
