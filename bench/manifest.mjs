@@ -11,7 +11,8 @@
 // Two trees: many small files (an IdenProf-like image set) and a few big ones. Files are
 // generated into a temp dir (page-cached: this measures our overhead, not the disk) and removed.
 // Needs the tracker built: npx turbo run build --filter=@hyperprov/tracker
-// Usage: node bench/manifest.mjs [--small 20000] [--small-kb 16] [--big 8] [--big-mb 64] [--entries 1000000] [--json]
+// Load on the shared machine inflates wall times: rows also give `cpu`, this process's CPU seconds.
+// Usage: node --expose-gc bench/manifest.mjs [--small 20000] [--small-kb 16] [--big 8] [--big-mb 64] [--entries 1000000] [--json]
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -56,10 +57,13 @@ function log(name, seconds, { files, bytes, ...extra } = {}) {
     }
     return entry;
 }
+/** Wall time, and CPU time of this process (all threads: the hash workers too), which a busy shared machine distorts less. */
 async function timed(fn) {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const value = await fn();
-    return { seconds: (performance.now() - start) / 1000, value };
+    const used = process.cpuUsage(cpu);
+    return { seconds: (performance.now() - start) / 1000, cpuSeconds: +((used.user + used.system) / 1e6).toFixed(3), value };
 }
 
 /** Distinct pseudo-random content per file, written with an mtime outside the cache's racy window. */
@@ -79,15 +83,17 @@ async function generateTree(dir, count, size, perDir) {
     }
 }
 
-function shellBaseline(dir) {
-    execFileSync('sh', ['-c', `find . -type f -print0 | xargs -0 -P${CORES} -n 256 sha256sum > /dev/null`], { cwd: dir });
+function shellBaseline(dir, count) {
+    // Batches small enough that every core gets files, large enough not to fork per small file.
+    const batch = Math.max(1, Math.min(256, Math.ceil(count / CORES)));
+    execFileSync('sh', ['-c', `find . -type f -print0 | xargs -0 -P${CORES} -n ${batch} sha256sum > /dev/null`], { cwd: dir });
 }
 
 async function benchTree(label, dir, count, size) {
     const totalBytes = count * size;
     // Warm the page cache once so every contender reads from memory.
-    shellBaseline(dir);
-    const shell = await timed(async () => shellBaseline(dir));
+    shellBaseline(dir, count);
+    const shell = await timed(async () => shellBaseline(dir, count));
     log(`${label}: sha256sum via find|xargs -P${CORES}`, shell.seconds, { files: count, bytes: totalBytes });
 
     const pool = createHashPool();
@@ -96,11 +102,11 @@ async function benchTree(label, dir, count, size) {
     try {
         let reads = pool.stats.filesRead;
         const cold = await timed(() => scanDataset(dir, { pool, cache }));
-        log(`${label}: scanDataset, empty cache`, cold.seconds, { files: count, bytes: totalBytes, read: pool.stats.filesRead - reads, vsShell: +(shell.seconds / cold.seconds).toFixed(2) });
+        log(`${label}: scanDataset, empty cache`, cold.seconds, { files: count, bytes: totalBytes, cpu: cold.cpuSeconds, read: pool.stats.filesRead - reads, vsShell: +(shell.seconds / cold.seconds).toFixed(2) });
 
         reads = pool.stats.filesRead;
         const warm = await timed(() => scanDataset(dir, { pool, cache }));
-        log(`${label}: scanDataset, warm cache`, warm.seconds, { files: count, read: pool.stats.filesRead - reads, same: warm.value.manifest.root === cold.value.manifest.root });
+        log(`${label}: scanDataset, warm cache`, warm.seconds, { files: count, cpu: warm.cpuSeconds, read: pool.stats.filesRead - reads, same: warm.value.manifest.root === cold.value.manifest.root });
 
         // Change 1 % of the files (at least one).
         const changed = cold.value.manifest.entries.filter((_, i) => i % 100 === 0);
@@ -114,7 +120,7 @@ async function benchTree(label, dir, count, size) {
         }
         reads = pool.stats.filesRead;
         const rescan = await timed(() => scanDataset(dir, { pool, cache }));
-        log(`${label}: scanDataset after changing ${changed.length} files`, rescan.seconds, { files: count, read: pool.stats.filesRead - reads });
+        log(`${label}: scanDataset after changing ${changed.length} files`, rescan.seconds, { files: count, cpu: rescan.cpuSeconds, read: pool.stats.filesRead - reads });
 
         // recordDataset --upload into a fresh local store (no previous record), vs cp -r.
         const storeRoot = path.join(base, `store-${label}`);
@@ -130,6 +136,7 @@ async function benchTree(label, dir, count, size) {
         log(`${label}: recordDataset --upload, local store`, up.seconds, {
             files: count,
             bytes: totalBytes,
+            cpu: up.cpuSeconds,
             transferred: up.value.upload?.transferred,
             vsCp: +(cp.seconds / up.seconds).toFixed(2),
         });
@@ -166,8 +173,8 @@ try {
     const serial = await timed(async () => serializeManifest(built.value));
     global.gc?.();
     const heapMb = Math.round((process.memoryUsage().heapUsed - heapBefore) / MB);
-    log(`manifest of ${ENTRIES} entries: build (sort+root)`, built.seconds, { files: ENTRIES, heapMb });
-    log(`manifest of ${ENTRIES} entries: serialise+checksum`, serial.seconds, { bytes: serial.value.size, fileMb: Math.round(serial.value.size / MB) });
+    log(`manifest of ${ENTRIES} entries: build (sort+root)`, built.seconds, { files: ENTRIES, cpu: built.cpuSeconds, heapMb });
+    log(`manifest of ${ENTRIES} entries: serialise+checksum`, serial.seconds, { bytes: serial.value.size, cpu: serial.cpuSeconds, fileMb: Math.round(serial.value.size / MB) });
 } finally {
     clearInterval(sampler);
     await rm(base, { recursive: true, force: true });

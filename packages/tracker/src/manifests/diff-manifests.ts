@@ -2,7 +2,7 @@
  * Comparing two manifests: one merge pass over both sorted entry lists, so the result is in
  * manifest order (UTF-8 byte order of paths) and costs O(n) after the sort both already have.
  */
-import type { DatasetManifest, ManifestEntry } from './manifest.js';
+import { compareUtf8, type DatasetManifest, type ManifestEntry } from './manifest.js';
 
 /** A path present on both sides with different bytes. */
 export interface ModifiedEntry {
@@ -41,7 +41,7 @@ export function diffManifests(before: DatasetManifest, after: DatasetManifest): 
     while (i < a.length || j < b.length) {
         const x = a[i];
         const y = b[j];
-        const order = x === undefined ? 1 : y === undefined ? -1 : comparePaths(x.path, y.path);
+        const order = x === undefined ? 1 : y === undefined ? -1 : compareUtf8(x.path, y.path);
         if (order < 0) {
             removed.push(x!);
             i++;
@@ -58,9 +58,4 @@ export function diffManifests(before: DatasetManifest, after: DatasetManifest): 
     }
     const counts = { added: added.length, removed: removed.length, modified: modified.length, unchanged: unchanged.length };
     return { added, removed, modified, unchanged, counts, identical: counts.added + counts.removed + counts.modified === 0 };
-}
-
-function comparePaths(a: string, b: string): number {
-    if (a === b) return 0;
-    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }

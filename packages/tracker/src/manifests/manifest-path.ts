@@ -10,6 +10,8 @@ export function entryPathProblem(path: unknown): string | undefined {
     if (path.includes('\0')) return 'contains a NUL character';
     if (path.startsWith('/')) return 'is absolute (paths are relative to the dataset root)';
     if (path.includes('\uFFFD')) return 'is not valid UTF-8 (rename the file)';
+    // A lone surrogate has no UTF-8 encoding: no file can be named by it.
+    if (/\p{Cs}/u.test(path)) return 'holds a lone UTF-16 surrogate, which has no UTF-8 form';
     for (const segment of path.split('/')) {
         if (segment === '') return 'has an empty segment (double or trailing slash)';
         if (segment === '.' || segment === '..') return `has a "${segment}" segment`;

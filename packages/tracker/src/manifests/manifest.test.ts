@@ -19,6 +19,18 @@ describe('manifest format', () => {
         expect(m.entries.map((e) => e.path)).toEqual(['B', 'a.b', 'a/b', '\uFF21.txt', '\u{1F600}.txt']);
     });
 
+    it('compareUtf8 agrees with comparing UTF-8 bytes, on random strings from every plane', () => {
+        const alphabet = ['a', 'B', '/', '.', '~', '\u00e9', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uff21', '\uffff', '\u{10000}', '\u{1F600}', '\u{10FFFF}'];
+        let seed = 42;
+        const random = (n: number): number => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+        const word = (): string => Array.from({ length: 1 + random(4) }, () => alphabet[random(alphabet.length)]).join('');
+        for (let i = 0; i < 5000; i++) {
+            const a = word();
+            const b = random(4) === 0 ? a : word();
+            expect(Math.sign(compareUtf8(a, b)), `${a} vs ${b}`).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+        }
+    });
+
     it('has count, totalSize and a root over the canonical entry list', () => {
         const m = buildManifest([entry('x', 'hello'), entry('y', '')]);
         expect(m).toMatchObject({ schema: 1, kind: 'hyperprov.dataset-manifest', count: 2, totalSize: 5 });
@@ -95,6 +107,7 @@ describe('parseManifest', () => {
         ['an absolute path', canonicalJson(buildManifest([entry('/etc/passwd', 'x')]))],
         ['a bad hash', canonicalJson({ ...good, entries: [{ ...good.entries[0], sha256: 'XYZ' }, good.entries[1]] })],
         ['an extra field', canonicalJson({ ...good, extra: 1 })],
+        ['a lone surrogate', canonicalJson(buildManifest([entry('bad\ud800name', 'x')]))],
     ])('refuses %s with INVALID_ARGUMENT', (_name, bytes) => {
         expect(code(() => parseManifest(bytes))).toBe('INVALID_ARGUMENT');
     });

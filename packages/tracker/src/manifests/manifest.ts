@@ -52,23 +52,39 @@ export interface DatasetManifest {
  * Orders paths by the bytes of their UTF-8 encoding, as the manifest requires. JavaScript's
  * default string order compares UTF-16 code units, which puts astral characters (emoji, rare CJK)
  * before U+E000–U+FFFF; byte order is what every other language and `LC_ALL=C sort` produce.
+ * UTF-8 byte order equals code point order, so no encoding is needed: at the first differing code
+ * unit, surrogates (astral code points) are moved above U+E000–U+FFFF.
  */
 export function compareUtf8(a: string, b: string): number {
     if (a === b) return 0;
-    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i++) {
+        const x = a.charCodeAt(i);
+        const y = b.charCodeAt(i);
+        if (x !== y) return x >= 0xd800 && y >= 0xd800 ? codePointRank(x) - codePointRank(y) : x - y;
+    }
+    return a.length - b.length;
 }
 
-/** Sorts entries in manifest order (in place) and returns them. */
+/** For code units ≥ U+D800: surrogates after U+E000–U+FFFF, each group keeping its order. */
+function codePointRank(unit: number): number {
+    return unit >= 0xe000 ? unit - 0x800 : unit + 0x2000;
+}
+
+/** Code units whose UTF-16 order can differ from UTF-8 order. */
+const HIGH_UNITS = /[\uD800-\uFFFF]/;
+
+/** Sorts entries in manifest order (in place) and returns them. Throws on a duplicate path. */
 export function sortEntries(entries: ManifestEntry[]): ManifestEntry[] {
-    // Encode each path once: sorting a million names would otherwise encode each ~40 times.
-    const keyed = entries.map((entry) => ({ entry, key: Buffer.from(entry.path, 'utf8') }));
-    keyed.sort((x, y) => Buffer.compare(x.key, y.key));
-    for (let i = 0; i < keyed.length; i++) {
+    // Native string comparison is several times faster than any JS comparator; it is exact unless
+    // some path holds a code unit ≥ U+D800, which real datasets rarely do.
+    const careful = entries.some((e) => HIGH_UNITS.test(e.path));
+    entries.sort(careful ? (x, y) => compareUtf8(x.path, y.path) : (x, y) => (x.path < y.path ? -1 : x.path > y.path ? 1 : 0));
+    for (let i = 1; i < entries.length; i++) {
         // A path twice would make the manifest ambiguous (and unparseable): refuse to build it.
-        if (i > 0 && keyed[i - 1]!.key.equals(keyed[i]!.key)) {
-            throw new TrackerError('INVALID_ARGUMENT', `path ${JSON.stringify(keyed[i]!.entry.path)} appears twice in the manifest entries`);
+        if (entries[i - 1]!.path === entries[i]!.path) {
+            throw new TrackerError('INVALID_ARGUMENT', `path ${JSON.stringify(entries[i]!.path)} appears twice in the manifest entries`);
         }
-        entries[i] = keyed[i]!.entry;
     }
     return entries;
 }

@@ -7,7 +7,7 @@ import type { ObjectStore } from '@hyperprov/storage';
 import type { ProvenanceRecord } from '@hyperprov/chaincode';
 import { TrackerError } from '../errors.js';
 import { fromStoreError } from '../storage/store-errors.js';
-import { MANIFEST_KIND, MANIFEST_SCHEMA, buildManifest, serializeManifestChunks, type DatasetManifest, type ManifestEntry } from './manifest.js';
+import { MANIFEST_KIND, MANIFEST_SCHEMA, buildManifest, compareUtf8, serializeManifestChunks, type DatasetManifest, type ManifestEntry } from './manifest.js';
 import { entryPathProblem } from './manifest-path.js';
 
 const HEX64 = /^[0-9a-f]{64}$/;
@@ -37,12 +37,11 @@ export function parseManifest(bytes: Uint8Array | string, source = 'manifest'): 
     if (extra.length > 0) throw bad(`unexpected field(s) ${extra.join(', ')}`);
     if (!Array.isArray(m.entries)) throw bad('entries is not an array');
     const entries: ManifestEntry[] = [];
-    let previous: Buffer | undefined;
+    let previous: string | undefined;
     for (const [i, raw] of (m.entries as unknown[]).entries()) {
         const entry = checkEntry(raw, i, bad);
-        const key = Buffer.from(entry.path, 'utf8');
-        if (previous && Buffer.compare(previous, key) >= 0) throw bad(`entry ${i} (${JSON.stringify(entry.path)}) is out of order or duplicated`);
-        previous = key;
+        if (previous !== undefined && compareUtf8(previous, entry.path) >= 0) throw bad(`entry ${i} (${JSON.stringify(entry.path)}) is out of order or duplicated`);
+        previous = entry.path;
         entries.push(entry);
     }
     const rebuilt = buildManifest(entries);

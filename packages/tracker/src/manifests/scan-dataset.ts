@@ -21,13 +21,13 @@ import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
 import { TrackerError, isTrackerError } from '../errors.js';
-import { buildManifest, type DatasetManifest, type ManifestEntry } from './manifest.js';
+import { buildManifest, compareUtf8, type DatasetManifest, type ManifestEntry } from './manifest.js';
 import { entryPathProblem } from './manifest-path.js';
 import { hashDatasetFile, type HashResources } from './dataset-hasher.js';
 
 /** Options of {@link scanDataset}. */
 export interface ScanOptions extends HashResources {
-    /** Globs (relative to the root, fast-glob syntax) of files to take; default every file. */
+    /** Globs (relative to the root, fast-glob syntax) of files to take, e.g. `train/**` (a bare directory name matches no file); default every file. */
     include?: readonly string[];
     /** Globs of files or directories to leave out, on top of the defaults. */
     exclude?: readonly string[];
@@ -181,7 +181,7 @@ export async function walkDataset<T extends FileOutcome>(
     }
     if (options.signal?.aborted) throw new TrackerError('ABORTED', `scan of ${root} was aborted`, { cause: options.signal.reason });
     if (failure !== undefined) throw failure;
-    return { manifest: buildManifest(entries), dir: root, skipped: skipped.sort((a, b) => compareBytes(a.path, b.path)), outcomes };
+    return { manifest: buildManifest(entries), dir: root, skipped: skipped.sort((a, b) => compareUtf8(a.path, b.path)), outcomes };
 }
 
 /** Resolves the dataset root and checks it is a directory. */
@@ -263,8 +263,4 @@ function threadsOf(options: HashResources): number {
 
 function throwIfAborted(signal: AbortSignal | undefined): void {
     if (signal?.aborted) throw new TrackerError('ABORTED', 'the dataset scan was aborted', { cause: signal.reason });
-}
-
-function compareBytes(a: string, b: string): number {
-    return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
