@@ -2,14 +2,15 @@
  * Blocks of the embedded ledger and their on-disk encoding.
  *
  * One block is one line of the block file:
- *   {"block":<body JSON>,"hash":"<sha256 hex of the body bytes>","signature":"<base64 DER ECDSA over the body bytes>"}\n
+ *   {"block":<body JSON>,"hash":"<sha256 hex of the body bytes>","signature":"<base64 DER ECDSA-SHA256 over the 32 hash bytes>"}\n
  * The hash covers the exact body bytes as written, so verification hashes the text it reads
  * instead of re-serialising parsed JSON; any flipped byte changes the hash or breaks the line.
+ * The signature covers the hash (not the body again), so a block is hashed once, not twice.
  * Bodies are built with a fixed key order (sorted), so they are canonical JSON.
  */
 import { createHash } from 'node:crypto';
 import { isUtf8 } from 'node:buffer';
-import type { Signer } from '../../identity/signer.js';
+import type { SignatureVerifier, Signer } from '../../identity/signer.js';
 
 /** previousHash of block 0. */
 export const GENESIS_PREVIOUS_HASH = '0'.repeat(64);
@@ -142,7 +143,7 @@ export function sha256Hex(data: Uint8Array): string {
 export function encodeBlock(body: BlockBody, signer: Signer): { line: Buffer; hash: string } {
     const bodyBytes = Buffer.from(serializeBody(body), 'utf8');
     const hash = sha256Hex(bodyBytes);
-    const signature = signer.sign(bodyBytes).toString('base64');
+    const signature = signer.sign(Buffer.from(hash, 'hex')).toString('base64');
     const line = Buffer.concat([
         Buffer.from(LINE_PREFIX),
         bodyBytes,
@@ -153,7 +154,7 @@ export function encodeBlock(body: BlockBody, signer: Signer): { line: Buffer; ha
 
 /**
  * Decodes one line (without its newline). Throws an Error saying what is wrong when the line is
- * not a well-formed block; does not check hash or signature (see {@link checkBlockIntegrity}).
+ * not a well-formed block; does not check hash or signature (see {@link hashProblem}, {@link signatureValid}).
  */
 export function decodeBlock(line: Buffer): DecodedBlock {
     const text = line.toString('utf8');
@@ -174,6 +175,12 @@ export function decodeBlock(line: Buffer): DecodedBlock {
         throw new Error('block body lacks number or txs');
     }
     return { body, hash, signature, bodyBytes: Buffer.from(bodyText, 'utf8') };
+}
+
+/** Whether the block's signature over its stored hash verifies with `verifier`. */
+export function signatureValid(block: DecodedBlock, verifier: SignatureVerifier): boolean {
+    if (!/^[0-9a-f]{64}$/.test(block.hash)) return false;
+    return verifier.verify(Buffer.from(block.hash, 'hex'), Buffer.from(block.signature, 'base64'));
 }
 
 /** Returns why a decoded block's stored hash does not match its bytes, or undefined if it does. */

@@ -124,6 +124,17 @@ describe('embedded ledger', () => {
         expect((await ledger.verify()).ok).toBe(true);
     });
 
+    it('verifies a consistent point while submits go on', async () => {
+        const ledger = await openAt(await freshDir());
+        await setMany(ledger, 'busy/before', 20);
+        const writes = Promise.all(Array.from({ length: 40 }, (_, i) => ledger.submit('set', [input(`busy/during/${i}`)])));
+        const verification = await ledger.verify();
+        await writes;
+        expect(verification.problems).toEqual([]);
+        expect(verification.height).toBeGreaterThanOrEqual(21n);
+        expect((await ledger.verify()).ok).toBe(true);
+    });
+
     it('lets a transaction depend on one still waiting for its block (ordered reads)', async () => {
         const ledger = await openAt(await freshDir());
         const a = ledger.submit('set', [input('ordered/a')]);
@@ -287,6 +298,28 @@ describe('embedded ledger', () => {
         await ledger.close();
         expect((await next).done).toBe(true);
         expect(() => ledger.events()[Symbol.asyncIterator]()).toThrow(/closed/);
+    });
+
+    it('catches a block rewritten with a correct hash but without the identity\'s key', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        await setMany(ledger, 'forged', 2);
+        await ledger.close();
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const lines = (await readFile(blocksPath, 'utf8')).split('\n').filter(Boolean);
+        const last = lines[2] as string;
+        const hashAt = last.lastIndexOf(',"hash":"');
+        const body = last.slice('{"block":'.length, hashAt).replace('"timestamp":"2', '"timestamp":"3');
+        expect(body).not.toBe(last.slice('{"block":'.length, hashAt));
+        const hash = createHash('sha256').update(body).digest('hex');
+        const signature = last.slice(last.lastIndexOf('"signature":"') + 13, -2);
+        lines[2] = `{"block":${body},"hash":"${hash}","signature":"${signature}"}`;
+        await writeFile(blocksPath, `${lines.join('\n')}\n`);
+        const reopened = await openAt(dir);
+        const result = await reopened.verify();
+        expect(result.ok).toBe(false);
+        expect(result.problems[0]).toMatchObject({ block: 2 });
+        expect(result.problems[0]?.message).toMatch(/signature/);
     });
 
     it('names the key when a state value is altered behind the ledger\'s back', async () => {

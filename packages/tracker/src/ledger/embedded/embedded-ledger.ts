@@ -339,15 +339,24 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         this.#checkOpen();
         this.#enter();
         try {
-            return await this.#withCommitLock(() =>
-                verifyLedger({
+            // Capture a consistent point (no block half-way) and let commits go on meanwhile:
+            // verify reads the file up to that size and LevelDB through a snapshot.
+            const point = await this.#withCommitLock(async () => ({
+                snapshot: this.#db.snapshot(),
+                height: this.#height,
+                fileSize: this.#file.size,
+            }));
+            try {
+                return await verifyLedger({
                     dir: this.dir,
                     file: this.#file,
                     db: this.#db,
                     identity: this.#identity,
-                    height: this.#height,
-                }),
-            );
+                    ...point,
+                });
+            } finally {
+                await point.snapshot.close();
+            }
         } finally {
             this.#leave();
         }

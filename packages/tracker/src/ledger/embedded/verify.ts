@@ -12,7 +12,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createVerifier } from '../../identity/signer.js';
 import type { LocalIdentity } from '../../identity/local-identity.js';
-import { decodeBlock, hashProblem, GENESIS_PREVIOUS_HASH, type DecodedBlock } from './block.js';
+import { decodeBlock, hashProblem, signatureValid, GENESIS_PREVIOUS_HASH, type DecodedBlock } from './block.js';
 import type { BlockFile } from './block-file.js';
 import { NS_BLOCK, NS_HISTORY, NS_STATE, NS_TX, appliedFromDecoded, blockOps, openDb, type BatchOp, type Db } from './state-db.js';
 
@@ -37,8 +37,12 @@ export interface VerifyInput {
     dir: string;
     file: BlockFile;
     db: Db;
+    /** LevelDB as of `height` blocks. */
+    snapshot: ReturnType<Db['snapshot']>;
     identity: LocalIdentity;
     height: number;
+    /** Where block `height - 1` ends in the file; later bytes are blocks committed meanwhile. */
+    fileSize: number;
 }
 
 const MAX_PROBLEMS = 100;
@@ -59,7 +63,7 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
         if (blocks !== input.height) {
             add({ message: `the block file holds ${blocks} readable blocks but the ledger reports height ${input.height}` });
         }
-        await compareDatabases(input.db, scratch, add);
+        await compareDatabases(input.db, input.snapshot, scratch, add);
         return { ok: problems.length === 0, height: BigInt(input.height), problems };
     } finally {
         await scratch.close().catch(() => undefined);
@@ -73,7 +77,7 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
     let expected = 0;
     let previous: string | undefined = GENESIS_PREVIOUS_HASH;
     let ops: BatchOp[] = [];
-    for await (const line of input.file.lines(0)) {
+    for await (const line of input.file.lines(0, input.fileSize)) {
         if ('torn' in line) {
             add({ block: expected, message: `block ${expected}: incomplete record at the end of the block file (byte ${line.torn}); reopening the ledger cuts it off` });
             break;
@@ -95,7 +99,7 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
         }
         const hashError = hashProblem(block);
         if (hashError) add({ block: expected, message: `${where}: content was altered (${hashError})` });
-        if (!verifier.verify(block.bodyBytes, Buffer.from(block.signature, 'base64'))) {
+        if (!signatureValid(block, verifier)) {
             add({ block: expected, message: `${where}: signature does not verify against the identity's certificate` });
         }
         if (expected === 0) {
@@ -104,7 +108,7 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
                 add({ block: 0, message: 'block 0 does not carry this identity\'s certificate: the ledger was created by another identity' });
             }
         }
-        ops.push(...blockOps(appliedFromDecoded(block, line.offset, line.end - line.offset)));
+        for (const op of blockOps(appliedFromDecoded(block, line.offset, line.end - line.offset))) ops.push(op);
         if (ops.length >= BATCH_OPS) {
             await scratch.batch(ops);
             ops = [];
@@ -117,8 +121,13 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
 }
 
 /** Walks both databases in key order and reports every difference (up to the problem cap). */
-async function compareDatabases(actualDb: Db, expectedDb: Db, add: (p: LedgerProblem) => boolean): Promise<void> {
-    const actual = actualDb.iterator();
+async function compareDatabases(
+    actualDb: Db,
+    snapshot: ReturnType<Db['snapshot']>,
+    expectedDb: Db,
+    add: (p: LedgerProblem) => boolean,
+): Promise<void> {
+    const actual = actualDb.iterator({ snapshot });
     const expected = expectedDb.iterator();
     try {
         const a = new Cursor(actual);
