@@ -8,7 +8,8 @@ import { isTrackerError, type TrackerErrorCode } from '../errors.js';
 import { createHashPool, openHashCache, type HashCache, type HashPool } from '../hashing/index.js';
 import { diffManifest } from './diff-manifest.js';
 import { serializeManifest } from './manifest.js';
-import { scanDataset } from './scan-dataset.js';
+import { hashDatasetFile } from './dataset-hasher.js';
+import { scanDataset, walkDataset } from './scan-dataset.js';
 
 // Real worker threads and a real on-disk cache: nothing faked.
 let pool: HashPool;
@@ -192,6 +193,26 @@ describe('scanDataset', () => {
         }).catch((e: unknown) => e);
         expect(isTrackerError(error, 'FILE_CHANGED'), String(error)).toBe(true);
         expect((error as Error).message).toMatch(/disappeared/);
+    });
+
+    it('keeps at most `concurrency` files in flight', async () => {
+        const dir = await newDir();
+        await writeTree(dir, Array.from({ length: 200 }, (_, i): [string, string] => [`d${i % 5}/f${i}`, `x${i}`]));
+        for (const concurrency of [1, 3, 16]) {
+            let running = 0;
+            let peak = 0;
+            const result = await walkDataset(dir, { pool, concurrency }, async (file, relative, signal) => {
+                peak = Math.max(peak, ++running);
+                try {
+                    return await hashDatasetFile(file, relative, { pool }, signal);
+                } finally {
+                    running--;
+                }
+            });
+            expect(result.manifest.count).toBe(200);
+            expect(peak).toBeLessThanOrEqual(concurrency);
+            if (concurrency > 1) expect(peak).toBeGreaterThan(1);
+        }
     });
 
     it('reports progress and stops on abort with ABORTED', async () => {
