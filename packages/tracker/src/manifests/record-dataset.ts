@@ -10,7 +10,7 @@
  * not at all, and records nothing.
  */
 import { Readable } from 'node:stream';
-import { validateRecordInput, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
+import { parseContractError, validateRecordInput, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
 import type { ObjectStore } from '@hyperprov/storage';
 import { TrackerError, isTrackerError } from '../errors.js';
 import type { HashCache, HashPool } from '../hashing/index.js';
@@ -229,7 +229,9 @@ function checkInput(options: RecordDatasetOptions): Required<RecordInput> {
         });
         return { ...checked, meta };
     } catch (error) {
-        throw new TrackerError('INVALID_ARGUMENT', (error as Error).message.replace(/^\[[A-Z_]+\] /, ''), { cause: error });
+        const parsed = error instanceof Error ? parseContractError(error.message) : undefined;
+        if (parsed) throw new TrackerError('INVALID_ARGUMENT', parsed.message, { cause: error });
+        throw new TrackerError('INTERNAL', `checking the dataset record failed unexpectedly: ${(error as Error).message}`, { cause: error });
     }
 }
 
