@@ -5,7 +5,7 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { appendFile, cp, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, cp, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -45,26 +45,21 @@ async function blockLines(dir: string): Promise<Buffer[]> {
 
 /**
  * The crash test needs the ledger in a separate process that can be killed, which runs the built
- * JavaScript: build the package first if dist is older than these sources.
+ * JavaScript: build the package first if dist is missing or older than any source. Same lock as
+ * the CLI tests' build, and the staleness check runs under it, so parallel test files never
+ * rewrite dist/ under each other.
  */
 async function ensureBuilt(): Promise<URL> {
-    const packageDir = new URL('../../../', import.meta.url);
-    const dist = new URL('dist/', packageDir);
-    const sources: string[] = [];
-    for (const folder of ['src/ledger/embedded/', 'src/identity/', 'src/ledger/']) {
-        const path = fileURLToPath(new URL(folder, packageDir));
-        for (const name of await readdir(path)) if (name.endsWith('.ts') && !name.endsWith('.test.ts')) sources.push(join(path, name));
-    }
-    const newest = Math.max(...(await Promise.all(sources.map(async (s) => (await stat(s)).mtimeMs))));
-    const built = await stat(fileURLToPath(new URL('ledger/embedded/embedded-ledger.js', dist))).then((s) => s.mtimeMs, () => 0);
-    if (built < newest) {
+    const packageDir = fileURLToPath(new URL('../../../', import.meta.url));
+    const marker = 'dist/ledger/embedded/embedded-ledger.js';
+    const tsc = join(packageDir, '../../node_modules/typescript/bin/tsc');
+    const script =
+        `if [ ! -f ${marker} ] || [ -n "$(find src -name '*.ts' ! -name '*.test.ts' -newer ${marker} | head -1)" ]; then ` +
         // tsc emits even when other parts of the package have type errors; only our output matters.
-        await promisify(execFile)(process.execPath, [fileURLToPath(new URL('../../node_modules/typescript/bin/tsc', packageDir)), '-p', 'tsconfig.build.json'], {
-            cwd: fileURLToPath(packageDir),
-        }).catch(() => undefined);
-    }
-    await stat(fileURLToPath(new URL('ledger/embedded/index.js', dist)));
-    return dist;
+        `"${process.execPath}" "${tsc}" -p tsconfig.build.json || true; fi`;
+    await promisify(execFile)('flock', ['/tmp/hyperprov-tracker-build.lock', 'sh', '-c', script], { cwd: packageDir });
+    await stat(join(packageDir, 'dist/ledger/embedded/index.js'));
+    return new URL('../../../dist/', import.meta.url);
 }
 
 describe('embedded ledger', () => {
