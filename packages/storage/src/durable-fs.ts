@@ -1,7 +1,7 @@
 /** Small filesystem helpers for crash-safe writes: fsync a directory, clean stale temp files. */
 
-import { open, readdir, stat, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, stat, unlink } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
 import { errnoCode } from './fs-errors.js';
 
 /**
@@ -19,6 +19,19 @@ export async function fsyncDirectory(dir: string): Promise<void> {
     } finally {
         await handle.close();
     }
+}
+
+/**
+ * `mkdir -p` whose result survives a crash: every directory it created, and the entry of the
+ * first one in its existing parent, is fsynced. Returns whether anything was created.
+ */
+export async function mkdirDurable(dir: string): Promise<boolean> {
+    const first = await mkdir(dir, { recursive: true });
+    if (first === undefined) return false;
+    const created = [first];
+    for (const part of relative(first, dir).split(sep).filter(Boolean)) created.push(join(created.at(-1)!, part));
+    for (const path of [dirname(first), ...created]) await fsyncDirectory(path);
+    return true;
 }
 
 /** Name of a temp file owned by this process: `<pid>-<random>.tmp`. */

@@ -11,5 +11,5 @@ export {
     type SshfsStoreUrl,
 } from './store-url.js';
 export { readBody, discardBody, watchInterruption, type PutBody, type Interruption } from './body.js';
-export { fsyncDirectory, removeStaleTempFiles, tempFileName } from './durable-fs.js';
+export { fsyncDirectory, mkdirDurable, removeStaleTempFiles, tempFileName } from './durable-fs.js';
 export { toStoreError, errnoCode } from './fs-errors.js';

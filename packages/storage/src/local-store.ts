@@ -9,13 +9,13 @@
  */
 
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { link, lstat, mkdir, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { discardBody, readBody, watchInterruption, type PutBody } from './body.js';
 import { assertChecksum } from './checksum.js';
-import { fsyncDirectory, removeStaleTempFiles, tempFileName } from './durable-fs.js';
+import { fsyncDirectory, mkdirDurable, removeStaleTempFiles, tempFileName } from './durable-fs.js';
 import { StoreError } from './errors.js';
 import { errnoCode, toStoreError } from './fs-errors.js';
 import type { GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store.js';
@@ -215,8 +215,8 @@ class LocalStore implements ObjectStore {
     #init(): Promise<void> {
         this.#ready ??= (async () => {
             try {
-                await mkdir(join(this.#root, OBJECTS_DIR), { recursive: true });
-                await mkdir(this.#tempDir, { recursive: true });
+                await mkdirDurable(join(this.#root, OBJECTS_DIR));
+                await mkdirDurable(this.#tempDir);
                 await removeStaleTempFiles(this.#tempDir);
             } catch (error) {
                 this.#ready = undefined; // let a later call retry, e.g. once the disk is mounted
@@ -377,8 +377,7 @@ class LocalStore implements ObjectStore {
         const target = join(this.#root, pointer);
         const dir = join(this.#root, pointer.slice(0, pointer.lastIndexOf('/')));
         try {
-            const created = await mkdir(dir, { recursive: true });
-            if (created !== undefined) await fsyncDirectory(join(this.#root, OBJECTS_DIR));
+            await mkdirDurable(dir);
             let skipped = false;
             try {
                 await link(tempPath, target);
