@@ -33,6 +33,7 @@ if (args['rss-child'] !== undefined) {
     const file = args['rss-child'];
     const root = args['rss-store'];
     const pool = createHashPool();
+    await pool.ready(); // measure the worker path (a cold pool hashes its first file inline)
     const store = createLocalStore({ root });
     const idle = process.memoryUsage.rss();
     const result = await ingestFile(file, store, { pool });
