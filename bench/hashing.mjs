@@ -119,7 +119,8 @@ try {
     ];
     for (const [chunkSize, slots] of variants) {
         const pool = createHashPool({ threads: 1, chunkSize, slots });
-        await pool.hash(fileB); // warm the thread
+        await pool.ready(); // the worker has booted (a cold pool would hash its first file inline)
+        await pool.hash(fileB);
         row(`pool, 1 worker, ${chunkSize >> 10} KiB × ${slots} slots`, await best(ROUNDS, async () => {
             const { checksum } = await pool.hash(fileA);
             if (checksum !== expectedA) throw new Error('wrong checksum');
@@ -128,11 +129,13 @@ try {
     }
 
     const pool1 = createHashPool({ threads: 1 });
+    await pool1.ready();
     await pool1.hash(fileB);
     const one = row('pool (defaults), 1 worker, 1 file', await best(ROUNDS, () => pool1.hash(fileA)));
     await pool1.close();
 
     const pool2 = createHashPool({ threads: 2 });
+    await pool2.ready();
     await Promise.all([pool2.hash(fileA), pool2.hash(fileB)]);
     const two = row('pool (defaults), 2 workers, 2 files', await best(ROUNDS, () => Promise.all([pool2.hash(fileA), pool2.hash(fileB)])), 2 * SIZE);
     await pool2.close();
