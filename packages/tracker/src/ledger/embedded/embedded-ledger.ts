@@ -13,7 +13,7 @@
  * rebuilt from the blocks (verify() does exactly that and compares).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TrackerError } from '../../errors.js';
 import { checkIdentity, type LocalIdentity } from '../../identity/local-identity.js';
@@ -40,7 +40,7 @@ import { openLocked, releaseOwner } from './ledger-lock.js';
 import { appliedFromDecoded, blockIndexKey, blockOps, decodeBlockIndex, openDb, readSavepoint, type AppliedBlock, type Db } from './state-db.js';
 import { EmbeddedStub } from './stub.js';
 import { Overlay, StateCache, committedView, pendingView, type CommittedStore, type PendingTx } from './views.js';
-import { verifyLedger, type LedgerVerification } from './verify.js';
+import { VERIFY_SCRATCH_PREFIX, verifyLedger, type LedgerVerification } from './verify.js';
 
 export type { LedgerVerification, LedgerProblem } from './verify.js';
 
@@ -155,6 +155,10 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         await openLocked(db, dir, options.lockTimeoutMs ?? 2000);
         let file: BlockFile | undefined;
         try {
+            // Scratch databases of a verify() that was killed; nobody else can be verifying now.
+            for (const name of await readdir(dir)) {
+                if (name.startsWith(VERIFY_SCRATCH_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
+            }
             file = await BlockFile.open(join(dir, LEDGER_FILES.blocks), { sync: (options.durability ?? 'fsync') === 'fsync' });
             // Start loading the contract while recovery reads the files.
             const binding = options.contract ?? loadProvenanceContract();

@@ -45,6 +45,9 @@ export interface VerifyInput {
     fileSize: number;
 }
 
+/** Name prefix of verify()'s scratch LevelDB inside the ledger directory. */
+export const VERIFY_SCRATCH_PREFIX = 'verify-';
+
 const MAX_PROBLEMS = 100;
 const BATCH_OPS = 20_000;
 const SCAN_BATCH = 512;
@@ -55,7 +58,7 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
         if (problems.length < MAX_PROBLEMS) problems.push(problem);
         return problems.length < MAX_PROBLEMS;
     };
-    const scratchDir = join(input.dir, `verify-${process.pid}-${randomBytes(4).toString('hex')}`);
+    const scratchDir = join(input.dir, `${VERIFY_SCRATCH_PREFIX}${process.pid}-${randomBytes(4).toString('hex')}`);
     const scratch = openDb(scratchDir);
     await scratch.open();
     try {
