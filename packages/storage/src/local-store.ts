@@ -278,12 +278,14 @@ class LocalStore implements ObjectStore {
             try {
                 await handle.sync();
                 await handle.chmod(0o444);
-                await handle.close();
             } catch (error) {
-                throw toStoreError(error, 'flush the temp file');
-            } finally {
-                handle = undefined;
+                throw toStoreError(error, 'flush the temp file'); // the finally below closes it
             }
+            const closing = handle;
+            handle = undefined;
+            await closing.close().catch((error: unknown) => {
+                throw toStoreError(error, 'close the temp file');
+            });
 
             let actual: string;
             if (pending !== undefined) {
