@@ -311,6 +311,7 @@ class ProjectTracker implements Tracker {
         const report: VerifyReport = { ok: true };
         if (options.target !== undefined || options.all || everything) {
             const records = options.target !== undefined ? [await this.resolve(options.target)] : this.#allVersions();
+            await this.#openConfiguredStore();
             report.objects = await verifyRecords(records, this.#stores, {
                 ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
                 ...(options.signal && { signal: options.signal }),
@@ -367,14 +368,14 @@ class ProjectTracker implements Tracker {
 
     async verifyDataset(keyOrId: string, dir: string, options: { signal?: AbortSignal } = {}): Promise<DatasetVerification> {
         const record = await this.resolve(keyOrId);
-        const [store, hashing, manifests] = await Promise.all([this.#stores.open(record.location), this.#hashing(), import('./manifests/index.js')]);
+        const [store, hashing, manifests] = await Promise.all([this.#storeFor(record.location), this.#hashing(), import('./manifests/index.js')]);
         // No cache: verify re-reads every byte (an edit can restore a file's mtime).
         return manifests.verifyDataset(record, store, dir, { pool: hashing.pool, ...(options.signal && { signal: options.signal }) });
     }
 
     async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {
         const record = await this.resolve(keyOrId);
-        const store = await this.#stores.open(record.location);
+        const store = await this.#storeFor(record.location);
         return fetchRecordBytes(record, store, out, options);
     }
 
@@ -398,6 +399,21 @@ class ProjectTracker implements Tracker {
 
     [Symbol.asyncDispose](): Promise<void> {
         return this.close();
+    }
+
+    /** The store holding a record's bytes; the configured store when the record was written through it. */
+    async #storeFor(location: string) {
+        await this.#openConfiguredStore();
+        return this.#stores.open(location);
+    }
+
+    /**
+     * Opens the configured store so the registry knows it under its own location as well. Best
+     * effort: if it is down, records elsewhere can still be read, and its own records fail later
+     * with its real error.
+     */
+    async #openConfiguredStore(): Promise<void> {
+        await this.#stores.open(this.config.store).catch(() => undefined);
     }
 
     /** Every version of every key, latest first per key. */

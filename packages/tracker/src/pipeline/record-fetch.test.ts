@@ -55,7 +55,7 @@ describe('fetchRecordBytes', () => {
     it('writes the bytes when they match the record', async () => {
         const result = await fetchRecordBytes(record, store, path.join(dir, 'out', 'model.pt'));
         expect(result.bytes).toBe(body.length);
-        expect(await readFile(result.path)).toEqual(body);
+        expect((await readFile(result.path)).equals(body)).toBe(true);
         expect(await readdir(path.join(dir, 'out'))).toEqual(['model.pt']);
     });
 
@@ -78,7 +78,7 @@ describe('fetchRecordBytes', () => {
         await expect(fetchRecordBytes(record, store, target)).rejects.toSatisfy((e) => isTrackerError(e, 'ALREADY_EXISTS'));
         expect(await readFile(target, 'utf8')).toBe('keep me');
         await fetchRecordBytes(record, store, target, { force: true });
-        expect(await readFile(target)).toEqual(body);
+        expect((await readFile(target)).equals(body)).toBe(true);
         expect(await readdir(path.join(dir, 'out'))).toEqual(['model.pt']);
     });
 

@@ -40,6 +40,13 @@ describe('store registry', () => {
         await expect(registry.open(url)).rejects.toThrow(/closed/);
     });
 
+    it('finds a store again under its own location', async () => {
+        const registry = createStoreRegistry();
+        const store = await registry.open(path.join(root, 'objects'));
+        expect(await registry.open(store.location)).toBe(store);
+        await registry.close();
+    });
+
     it.each([
         ['an unsupported scheme', 'http://example.com/x', /unsupported scheme/],
         ['credentials in the URL', 's3://user:secret@bucket/p', /credentials/],

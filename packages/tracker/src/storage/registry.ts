@@ -13,7 +13,10 @@ export type StoreOpener = (url: StoreUrl) => Promise<ObjectStore>;
 
 /** Opens stores by URL and keeps one instance per URL until closed. */
 export interface StoreRegistry extends AsyncDisposable {
-    /** The store for `url` (a record's `location` or the configured store URL). */
+    /**
+     * The store for `url` (a record's `location` or the configured store URL). A store is also
+     * registered under its own `location`, so records written through it find it again.
+     */
     open(url: string): Promise<ObjectStore>;
     /** Closes every store opened through this registry. Idempotent. */
     close(): Promise<void>;
@@ -84,10 +87,19 @@ export function createStoreRegistry(): StoreRegistry {
             if (closed) throw new TrackerError('INTERNAL', 'the store registry is closed');
             let store = stores.get(url);
             if (!store) {
-                store = openStore(url);
-                stores.set(url, store);
+                const opening = openStore(url);
+                store = opening;
+                stores.set(url, opening);
                 // A failed open is not cached, so a later call can retry (e.g. after mounting).
-                store.catch(() => stores.delete(url));
+                opening.then(
+                    (opened) => {
+                        // Records carry the store's own `location`, which may leave out options of
+                        // the configured URL (an S3 endpoint, an sshfs remote): reading a record
+                        // then reuses the store opened from the full URL.
+                        if (!stores.has(opened.location)) stores.set(opened.location, opening);
+                    },
+                    () => stores.delete(url),
+                );
             }
             return store;
         },
