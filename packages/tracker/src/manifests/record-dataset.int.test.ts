@@ -158,6 +158,24 @@ describe('recordDataset', () => {
         await commit(next);
     });
 
+    it('records a new version for new meta or dependencies on the same bytes, and not for a re-run without them', async () => {
+        const dir = await makeDataset([['a', 'same bytes']]);
+        const raw = await client.set({ key: 'datasets/raw-source', checksum: `sha256:${sha('raw')}`, size: 3, location: store.location, pointer: 'raw' });
+        const v1 = await commit(await recordDataset(dir, options('datasets/described', { meta: { split: 'train' } })));
+        expect((await recordDataset(dir, options('datasets/described', { meta: { split: 'train' } }))).status).toBe('unchanged');
+        expect((await recordDataset(dir, options('datasets/described'))).status).toBe('unchanged');
+        const withDep = await recordDataset(dir, options('datasets/described', { meta: { split: 'train' }, dependencies: [raw.value.id] }));
+        expect(withDep.status).toBe('changed');
+        const v2 = await commit(withDep);
+        expect(v2.dependencies).toEqual([raw.value.id]);
+        expect(v2.meta.split).toBe('train');
+        expect((await recordDataset(dir, options('datasets/described', { dependencies: [raw.value.id] }))).status).toBe('unchanged');
+        const newMeta = await recordDataset(dir, options('datasets/described', { meta: { split: 'validation' } }));
+        expect(newMeta.status).toBe('changed');
+        expect((newMeta as DatasetChanged).changes?.identical).toBe(true);
+        expect(v1.id).not.toBe(v2.id);
+    });
+
     it('uploads the files of an unchanged manifest that was recorded without them', async () => {
         const dir = await makeDataset([['a', 'only manifest so far']]);
         await commit(await recordDataset(dir, options('datasets/late-upload')));

@@ -10,7 +10,7 @@
  * not at all, and records nothing.
  */
 import { Readable } from 'node:stream';
-import { parseContractError, validateRecordInput, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
+import { canonicalJson, parseContractError, validateRecordInput, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
 import type { ObjectStore } from '@hyperprov/storage';
 import { TrackerError, isTrackerError } from '../errors.js';
 import type { HashCache, HashPool } from '../hashing/index.js';
@@ -58,9 +58,12 @@ export interface RecordDatasetOptions extends ScanOptions {
     upload?: boolean;
     /** Required with `upload`: `ingestFile` from pipeline/ingest.ts. */
     ingest?: DatasetIngest;
-    /** Record ids the dataset was made from. */
+    /** Record ids the dataset was made from. Given and different from the previous version's: a new version even if no file changed. */
     dependencies?: readonly string[];
-    /** Extra meta; the keys kind, count, totalSize, root and files are set by this function. */
+    /**
+     * Extra meta; the keys kind, count, totalSize, root and files are set by this function. Given
+     * and different from the previous version's: a new version even if no file changed.
+     */
     meta?: { [key: string]: JsonValue };
     /** Default `record`. */
     type?: RecordType;
@@ -133,7 +136,7 @@ export async function recordDataset(dir: string, options: RecordDatasetOptions):
     } else {
         ({ manifest, skipped } = await scanDataset(dir, options));
     }
-    if (previous !== undefined && previous.meta.root === manifest.root && (!upload || filesHere)) {
+    if (previous !== undefined && previous.meta.root === manifest.root && (!upload || filesHere) && sameDescription(previous, options, draft)) {
         return { status: 'unchanged', record: previous, manifest, skipped };
     }
     if (upload && uploaded === undefined) {
@@ -233,6 +236,25 @@ function checkInput(options: RecordDatasetOptions): Required<RecordInput> {
         if (parsed) throw new TrackerError('INVALID_ARGUMENT', parsed.message, { cause: error });
         throw new TrackerError('INTERNAL', `checking the dataset record failed unexpectedly: ${(error as Error).message}`, { cause: error });
     }
+}
+
+/**
+ * Whether what the caller says about the dataset (meta, dependencies, type) matches the previous
+ * version. Only what the caller gave counts: re-running without --meta does not erase old meta,
+ * but new meta or a new dependency on the same bytes is worth a new version.
+ */
+function sameDescription(previous: ProvenanceRecord, options: RecordDatasetOptions, draft: Required<RecordInput>): boolean {
+    if (options.type !== undefined && previous.type !== draft.type) return false;
+    if (options.dependencies !== undefined) {
+        const before = [...new Set(previous.dependencies)].sort();
+        const after = [...new Set(draft.dependencies)].sort();
+        if (before.length !== after.length || before.some((id, i) => id !== after[i])) return false;
+    }
+    if (options.meta !== undefined) {
+        const before = Object.fromEntries(Object.entries(previous.meta).filter(([k]) => !RESERVED_META.includes(k)));
+        if (canonicalJson(before) !== canonicalJson(draft.meta)) return false;
+    }
+    return true;
 }
 
 async function latest(records: LatestRecordSource, key: string, signal: AbortSignal | undefined): Promise<ProvenanceRecord | undefined> {
