@@ -170,6 +170,9 @@ describe('recordDataset', () => {
         expect(v2.dependencies).toEqual([raw.value.id]);
         expect(v2.meta.split).toBe('train');
         expect((await recordDataset(dir, options('datasets/described', { dependencies: [raw.value.id] }))).status).toBe('unchanged');
+        // What the CLI passes when no --dep / --type is given.
+        expect((await recordDataset(dir, options('datasets/described', { dependencies: [], type: 'record' }))).status).toBe('unchanged');
+        expect((await recordDataset(dir, options('datasets/described', { type: 'transformation', dependencies: [raw.value.id] }))).status).toBe('changed');
         const newMeta = await recordDataset(dir, options('datasets/described', { meta: { split: 'validation' } }));
         expect(newMeta.status).toBe('changed');
         expect((newMeta as DatasetChanged).changes?.identical).toBe(true);

@@ -58,7 +58,7 @@ export interface RecordDatasetOptions extends ScanOptions {
     upload?: boolean;
     /** Required with `upload`: `ingestFile` from pipeline/ingest.ts. */
     ingest?: DatasetIngest;
-    /** Record ids the dataset was made from. Given and different from the previous version's: a new version even if no file changed. */
+    /** Record ids the dataset was made from. Non-empty and different from the previous version's: a new version even if no file changed. */
     dependencies?: readonly string[];
     /**
      * Extra meta; the keys kind, count, totalSize, root and files are set by this function. Given
@@ -240,12 +240,13 @@ function checkInput(options: RecordDatasetOptions): Required<RecordInput> {
 
 /**
  * Whether what the caller says about the dataset (meta, dependencies, type) matches the previous
- * version. Only what the caller gave counts: re-running without --meta does not erase old meta,
- * but new meta or a new dependency on the same bytes is worth a new version.
+ * version. Only what the caller gave counts — an empty dependency list and the default type
+ * `record` count as not given — so re-running a plain `hyperprov dataset` does not erase old meta
+ * or dependencies, while new meta or a new dependency on the same bytes is worth a new version.
  */
 function sameDescription(previous: ProvenanceRecord, options: RecordDatasetOptions, draft: Required<RecordInput>): boolean {
-    if (options.type !== undefined && previous.type !== draft.type) return false;
-    if (options.dependencies !== undefined) {
+    if (options.type !== undefined && options.type !== 'record' && previous.type !== draft.type) return false;
+    if (options.dependencies !== undefined && options.dependencies.length > 0) {
         const before = [...new Set(previous.dependencies)].sort();
         const after = [...new Set(draft.dependencies)].sort();
         if (before.length !== after.length || before.some((id, i) => id !== after[i])) return false;
