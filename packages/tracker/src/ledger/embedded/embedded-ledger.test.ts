@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrackerError } from '../../errors.js';
 import { createLocalIdentity, saveLocalIdentity, type LocalIdentity } from '../../identity/local-identity.js';
 import { LEDGER_FILES, openEmbeddedLedger, type EmbeddedLedger } from './embedded-ledger.js';
+import { historyPrefix, txIndexKey } from './state-db.js';
 
 function input(key: string, extra: Record<string, unknown> = {}): string {
     const bytes = randomBytes(8);
@@ -336,6 +337,34 @@ describe('embedded ledger', () => {
         expect(result.problems).toHaveLength(1);
         expect(result.problems[0]).toMatchObject({ key: 'state/1' });
         expect(result.problems[0]?.message).toMatch(/state of key "state\/1" differs/);
+    });
+
+    it('names history and index entries that do not match the blocks', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        const ids = await setMany(ledger, 'index', 3);
+        await ledger.close();
+        const db = new ClassicLevel<Buffer, Buffer>(join(dir, LEDGER_FILES.state), { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+        await db.del(txIndexKey(ids[0] as string));
+        const forged = Buffer.alloc(historyPrefix('index/2').length + 12);
+        historyPrefix('index/2').copy(forged);
+        forged.writeBigUInt64BE(99n, forged.length - 12);
+        await db.put(forged, Buffer.from('forged'));
+        const prefix = historyPrefix('index/1');
+        for await (const [key, value] of db.iterator({ gte: prefix, lt: Buffer.concat([prefix, Buffer.of(0xff)]) })) {
+            await db.put(key, Buffer.concat([value, Buffer.from(' ')]));
+        }
+        await db.close();
+        const reopened = await openAt(dir);
+        const { ok, problems } = await reopened.verify();
+        expect(ok).toBe(false);
+        const messages = problems.map((p) => p.message);
+        expect(messages).toContainEqual(expect.stringMatching(new RegExp(`transaction index entry of ${ids[0]} is in the blocks but missing`)));
+        expect(problems).toContainEqual(expect.objectContaining({ key: 'index/1', message: expect.stringMatching(/history entry .* differs/) }));
+        expect(problems).toContainEqual(
+            expect.objectContaining({ key: 'index/2', block: 99, message: expect.stringMatching(/in the state database but in no block/) }),
+        );
+        expect(problems).toHaveLength(3);
     });
 
     it('refuses a second open of the same ledger and a ledger created by another identity', async () => {

@@ -17,6 +17,7 @@ export const NS_STATE = 0x73;
 export const NS_HISTORY = 0x68;
 export const NS_TX = 0x74;
 export const NS_BLOCK = 0x62;
+export const NS_META = 0x6d;
 const SAVEPOINT_KEY = Buffer.from('msavepoint');
 
 /** Where the last applied block ends. */

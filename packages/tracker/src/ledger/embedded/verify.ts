@@ -14,7 +14,7 @@ import { createVerifier } from '../../identity/signer.js';
 import type { LocalIdentity } from '../../identity/local-identity.js';
 import { decodeBlock, hashProblem, signatureValid, GENESIS_PREVIOUS_HASH, type DecodedBlock } from './block.js';
 import type { BlockFile } from './block-file.js';
-import { NS_BLOCK, NS_HISTORY, NS_STATE, NS_TX, appliedFromDecoded, blockOps, openDb, type BatchOp, type Db } from './state-db.js';
+import { NS_BLOCK, NS_HISTORY, NS_META, NS_STATE, NS_TX, appliedFromDecoded, blockOps, openDb, type BatchOp, type Db } from './state-db.js';
 
 /** One thing verify() found wrong. */
 export interface LedgerProblem {
@@ -62,11 +62,21 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
     const scratch = openDb(scratchDir);
     await scratch.open();
     try {
-        const blocks = await checkChain(input, scratch, add);
+        const { blocks, otherFound } = await checkChain(input, scratch, add, 'check');
         if (blocks !== input.height) {
             add({ message: `the block file holds ${blocks} readable blocks but the ledger reports height ${input.height}` });
         }
-        await compareDatabases(input.db, input.snapshot, scratch, add);
+        // World state is overwritten block after block, so it is compared as a whole.
+        await compareDatabases(input.db, input.snapshot, scratch, STATE_RANGE, 'all', add);
+        // History and indexes were checked entry by entry; entries no block produced show up as
+        // more entries than were found, and only then is the slower key-by-key comparison needed
+        // to name them.
+        if ((await countOutsideState(input.db, input.snapshot)) !== otherFound) {
+            await scratch.clear();
+            await checkChain(input, scratch, () => true, 'collect');
+            await compareDatabases(input.db, input.snapshot, scratch, BELOW_STATE, 'extra', add);
+            await compareDatabases(input.db, input.snapshot, scratch, ABOVE_STATE, 'extra', add);
+        }
         return { ok: problems.length === 0, height: BigInt(input.height), problems };
     } finally {
         await scratch.close().catch(() => undefined);
@@ -74,12 +84,34 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
     }
 }
 
-/** Streams the chain, checks every block, and applies it to `scratch`. Returns the block count. */
-async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProblem) => boolean): Promise<number> {
+interface KeyRange {
+    gte?: Buffer;
+    lt?: Buffer;
+}
+
+const STATE_RANGE: KeyRange = { gte: Buffer.of(NS_STATE), lt: Buffer.of(NS_STATE + 1) };
+const BELOW_STATE: KeyRange = { lt: Buffer.of(NS_STATE) };
+const ABOVE_STATE: KeyRange = { gte: Buffer.of(NS_STATE + 1) };
+
+/**
+ * Streams the chain and checks every block. In `check` mode, state writes go to `scratch` and
+ * every history/index entry a block produces is looked up in the ledger's LevelDB directly
+ * (each is written exactly once, so no scratch copy is needed); returns the block count and how
+ * many of those entries the ledger has. In `collect` mode, history/index keys go to `scratch` instead.
+ */
+async function checkChain(
+    input: VerifyInput,
+    scratch: Db,
+    add: (p: LedgerProblem) => boolean,
+    mode: 'check' | 'collect',
+): Promise<{ blocks: number; otherFound: number }> {
     const verifier = createVerifier(input.identity.certificatePem);
+    const readOptions = { snapshot: input.snapshot };
     let expected = 0;
     let previous: string | undefined = GENESIS_PREVIOUS_HASH;
     let ops: BatchOp[] = [];
+    let otherFound = 0;
+    let savepoint: BatchOp | undefined;
     for await (const line of input.file.lines(0, input.fileSize)) {
         if ('torn' in line) {
             add({ block: expected, message: `block ${expected}: incomplete record at the end of the block file (byte ${line.torn}); reopening the ledger cuts it off` });
@@ -111,7 +143,24 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
                 add({ block: 0, message: 'block 0 does not carry this identity\'s certificate: the ledger was created by another identity' });
             }
         }
-        for (const op of blockOps(appliedFromDecoded(block, line.offset, line.end - line.offset))) ops.push(op);
+        for (const op of blockOps(appliedFromDecoded(block, line.offset, line.end - line.offset))) {
+            const namespace = op.key[0];
+            if (namespace === NS_STATE) {
+                if (mode === 'check') ops.push(op);
+            } else if (namespace === NS_META) {
+                savepoint = op; // rewritten by every block: only the last one counts
+            } else if (mode === 'collect') {
+                ops.push({ type: 'put', key: op.key, value: EMPTY });
+            } else if (op.type === 'put') {
+                const actual = input.db.getSync(op.key, readOptions);
+                if (actual === undefined) {
+                    add(describe(op.key, 'is in the blocks but missing from the state database'));
+                } else {
+                    otherFound += 1;
+                    if (!actual.equals(op.value)) add(describe(op.key, 'differs from what the blocks say'));
+                }
+            }
+        }
         if (ops.length >= BATCH_OPS) {
             await scratch.batch(ops);
             ops = [];
@@ -119,19 +168,49 @@ async function checkChain(input: VerifyInput, scratch: Db, add: (p: LedgerProble
         previous = block.hash;
         expected += 1;
     }
+    if (savepoint?.type === 'put') {
+        if (mode === 'collect') {
+            ops.push({ type: 'put', key: savepoint.key, value: EMPTY });
+        } else {
+            const actual = input.db.getSync(savepoint.key, readOptions);
+            if (actual !== undefined) otherFound += 1;
+            if (!actual?.equals(savepoint.value)) add(describe(savepoint.key, 'differs from the last block'));
+        }
+    }
     if (ops.length) await scratch.batch(ops);
-    return expected;
+    return { blocks: expected, otherFound };
 }
 
-/** Walks both databases in key order and reports every difference (up to the problem cap). */
+const EMPTY = Buffer.alloc(0);
+
+/** Number of LevelDB entries outside the world-state namespace (history, indexes, metadata). */
+async function countOutsideState(db: Db, snapshot: ReturnType<Db['snapshot']>): Promise<number> {
+    let count = 0;
+    for (const range of [BELOW_STATE, ABOVE_STATE]) {
+        const keys = db.keys({ ...range, snapshot });
+        try {
+            for (let batch = await keys.nextv(SCAN_BATCH); batch.length > 0; batch = await keys.nextv(SCAN_BATCH)) count += batch.length;
+        } finally {
+            await keys.close();
+        }
+    }
+    return count;
+}
+
+/**
+ * Walks both databases over `range` in key order. `all` reports every difference; `extra` only
+ * keys the ledger has and the blocks do not (the rest was reported already).
+ */
 async function compareDatabases(
     actualDb: Db,
     snapshot: ReturnType<Db['snapshot']>,
     expectedDb: Db,
+    range: KeyRange,
+    report: 'all' | 'extra',
     add: (p: LedgerProblem) => boolean,
 ): Promise<void> {
-    const actual = actualDb.iterator({ snapshot });
-    const expected = expectedDb.iterator();
+    const actual = actualDb.iterator({ ...range, snapshot });
+    const expected = expectedDb.iterator(range);
     try {
         const a = new Cursor(actual);
         const e = new Cursor(expected);
@@ -142,14 +221,14 @@ async function compareDatabases(
             const order = !ak ? 1 : !ek ? -1 : Buffer.compare(ak, ek);
             let keep = true;
             if (order === 0) {
-                if (!(av as Buffer).equals(ev as Buffer)) keep = add(describe(ak as Buffer, 'differs from what the blocks say'));
+                if (report === 'all' && !(av as Buffer).equals(ev as Buffer)) keep = add(describe(ak as Buffer, 'differs from what the blocks say'));
                 a.advance();
                 e.advance();
             } else if (order < 0) {
                 keep = add(describe(ak as Buffer, 'is in the state database but in no block'));
                 a.advance();
             } else {
-                keep = add(describe(ek as Buffer, 'is in the blocks but missing from the state database'));
+                if (report === 'all') keep = add(describe(ek as Buffer, 'is in the blocks but missing from the state database'));
                 e.advance();
             }
             if (!keep) return;
