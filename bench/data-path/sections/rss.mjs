@@ -52,7 +52,7 @@ export async function peakRss(ctx) {
                 ratioOf: 'none',
                 limit: 200,
                 target: '≤ 200 MB',
-                detail: `1 MB file: ${mb(tiny.peakRssKiB).toFixed(0)} MB; process at start ${mb(big.startRssKiB).toFixed(0)} MB; big record ${big.seconds.toFixed(1)} s, ${big.cpuSeconds.toFixed(1)} CPU-s`,
+                detail: `= ${(big.peakRssKiB / 1024).toFixed(0)} MiB; 1 MB file: ${mb(tiny.peakRssKiB).toFixed(0)} MB; process at start ${mb(big.startRssKiB).toFixed(0)} MB; peak (MB) heap ${big.peakMemoryUsageMB.heapTotal}, off-heap buffers ${big.peakMemoryUsageMB.arrayBuffers}; big record ${big.seconds.toFixed(1)} s, ${big.cpuSeconds.toFixed(1)} CPU-s`,
                 children: { tiny, mid, big },
             });
             console.log(`    ${report.rows.at(-1).detail}`);

@@ -3,17 +3,27 @@
 //   local ≤ 0.25 s;  SSHFS ≤ 1.15 × `cp` to the mount;  S3 ≤ 1.0 × a plain lib-storage Upload.
 // Also: client CPU-s per GiB of the S3 records (target ≤ 3), and the first record of a freshly
 // opened tracker (hash workers starting) as information.
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTracker } from '@hyperprov/tracker';
 import { run } from '../lib/exec.mjs';
-import { mutate } from '../lib/files.mjs';
+import { mutate, readChunks } from '../lib/files.mjs';
 import { measure, summarize } from '../lib/measure.mjs';
 import { createProject } from '../lib/projects.mjs';
 import { cp, cpSync, deletePlain, plainUpload } from './baselines.mjs';
 
 const GiB = 2 ** 30;
+
+/** SHA-256 of a file, computed outside the timed part. */
+async function sha256(file) {
+    const hash = createHash('sha256');
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) hash.update(chunk);
+    return `sha256:${hash.digest('hex')}`;
+}
+
 const CLI = fileURLToPath(new URL('../../../packages/tracker/dist/cli/main.js', import.meta.url));
 
 /** The stores of this run, each with its baselines. */
@@ -78,6 +88,7 @@ export async function singleCheckpoint(ctx) {
             const cold = await recordOnce(); // first record: hash workers and store start here
             const baselineSamples = Object.fromEntries(Object.keys(setup.baselines).map((k) => [k, []]));
             const samples = [];
+            const storeOnly = [];
             for (let round = 0; round < opts.rounds; round++) {
                 // Interleaved, so drift in the shared machine's load hits both sides alike.
                 for (const [label, fn] of Object.entries(setup.baselines)) {
@@ -85,6 +96,12 @@ export async function singleCheckpoint(ctx) {
                     baselineSamples[label].push(await measure(() => fn(checkpoint, round)));
                 }
                 samples.push(await recordOnce());
+                // Where the time goes: the store alone, same bytes, no hashing, no ledger.
+                await mutate(checkpoint);
+                const checksum = await sha256(checkpoint);
+                const put = await measure(() => project.store.put(readChunks(checkpoint), { checksum: Promise.resolve(checksum), size }));
+                await project.store.delete(put.result.pointer);
+                storeOnly.push(put);
             }
             const ours = summarize(samples);
             const bases = Object.fromEntries(Object.entries(baselineSamples).map(([k, v]) => [k, summarize(v)]));
@@ -110,6 +127,25 @@ export async function singleCheckpoint(ctx) {
                     unit: 's',
                     samples: base.samples,
                 });
+            }
+            const put = summarize(storeOnly);
+            report.add({
+                id: `single.${name}.store-only`,
+                figure: `  (info) store.put alone (no hash, no ledger); HyperProv = ${(ours.seconds / put.seconds).toFixed(2)}× this`,
+                value: put.seconds,
+                unit: 's',
+                samples: put.samples,
+            });
+            if (name === 'local') {
+                // Where the time goes: the ledger's share of a record is one `set` transaction.
+                const commits = [];
+                for (let round = 0; round < opts.rounds; round++) {
+                    const checksum = `sha256:${randomBytes(32).toString('hex')}`;
+                    const input = { key: 'models/metadata-only', checksum, size: 1, location: project.storeUrl, pointer: `x/${round}` };
+                    commits.push(await measure(() => project.tracker.put(input)));
+                }
+                const commit = summarize(commits);
+                report.add({ id: 'single.ledger', figure: `  (info) ledger commit alone (tracker.put, fsync)`, value: commit.seconds, unit: 's', samples: commit.samples });
             }
             report.add({ id: `single.${name}.cold`, figure: `  (info) first record after openTracker (workers start)`, value: cold.seconds, unit: 's' });
             if (name === 's3') {
