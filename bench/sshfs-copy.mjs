@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createSshfsStore, mountSshfs, unmountSshfs } from '@hyperprov/storage-sshfs';
-import { ensureSshTools, startSshServer } from '@hyperprov/storage-sshfs/testing';
+import { cpuSecondsOf, ensureSshTools, processTree, sshfsPidsFor, startSshServer } from '@hyperprov/storage-sshfs/testing';
 
 const { values: args } = parseArgs({
     options: {
@@ -83,54 +83,68 @@ function hashingReader(file, knownDigest) {
     return { body: chunks(), digest };
 }
 
-async function timeIt(fn) {
-    const started = process.hrtime.bigint();
-    await fn();
-    return Number(process.hrtime.bigint() - started) / 1e9;
-}
-
 function median(values) {
     const sorted = [...values].sort((a, b) => a - b);
     const mid = sorted.length >> 1;
     return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-function run(command, argv) {
-    const result = spawnSync(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
-    if (result.status !== 0) throw new Error(`${command} ${argv.join(' ')}: ${result.stderr}`);
+/** Runs a shell command line; returns the CPU seconds its children used (cutime + cstime of the shell). */
+function runShell(script, ...argv) {
+    const result = spawnSync('sh', ['-c', `${script}; status=$?; cat /proc/$$/stat; exit $status`, 'sh', ...argv], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        encoding: 'utf8',
+    });
+    if (result.status !== 0) throw new Error(`${script}: ${result.stderr}`);
+    const fields = result.stdout.slice(result.stdout.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+}
+
+/**
+ * Wall time and CPU seconds of one transfer. CPU counts every process on the path: the client
+ * (cp, or this process with its hashing and store threads), the sshfs daemon and its ssh, and the
+ * server's sshd session — it does not depend on what else runs on the machine, unlike wall time.
+ */
+async function measure(pipelinePids, fn) {
+    const pipelineBefore = pipelinePids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0);
+    const selfBefore = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    const childCpu = (await fn()) ?? 0;
+    const wall = Number(process.hrtime.bigint() - started) / 1e9;
+    const self = process.cpuUsage(selfBefore);
+    const pipeline = pipelinePids.reduce((sum, pid) => sum + cpuSecondsOf(pid), 0) - pipelineBefore;
+    return { wall, cpu: childCpu + pipeline + (self.user + self.system) / 1e6 };
 }
 
 async function measureVariant(server, source, variant, digest) {
     const mountpoint = path.join(server.dir, 'mnt');
     const mount = server.mountOptions(mountpoint);
     await mountSshfs({ ...mount, options: { ...mount.options, ...variant.options } });
-    const cp = [];
-    const cpSync = [];
-    const put = [];
-    const putNoHash = [];
+    const samples = { cp: [], cpSync: [], put: [], putNoHash: [] };
     try {
+        const pipelinePids = [...sshfsPidsFor(mountpoint).flatMap((pid) => processTree(pid)), ...server.pids()];
         for (let round = 0; round < ROUNDS; round++) {
-            // Interleaved, so drift in machine load hits all three alike.
+            // Interleaved, so drift in machine load hits all columns alike.
             const target = path.join(mountpoint, `cp-${round}.bin`);
-            cp.push(await timeIt(async () => run('cp', [source, target])));
+            samples.cp.push(await measure(pipelinePids, async () => runShell('cp "$1" "$2"', source, target)));
             await rm(target);
-            cpSync.push(await timeIt(async () => run('sh', ['-c', 'cp "$1" "$2" && sync "$2"', 'cp', source, target])));
+            samples.cpSync.push(await measure(pipelinePids, async () => runShell('cp "$1" "$2" && sync "$2"', source, target)));
             await rm(target);
 
             const dir = path.join(mountpoint, `store-${round}`);
             await mkdir(dir);
             const store = await createSshfsStore({ mountpoint: dir });
             let result;
-            put.push(
-                await timeIt(async () => {
-                    const { body, digest } = hashingReader(source);
-                    result = await store.put(body, { size: SIZE, checksum: digest });
+            samples.put.push(
+                await measure(pipelinePids, async () => {
+                    const { body, digest: hashed } = hashingReader(source);
+                    result = await store.put(body, { size: SIZE, checksum: hashed });
                 }),
             );
             if (result.skipped || result.size !== SIZE || result.checksum !== digest) throw new Error('put did not store the whole file');
             await store.delete(result.pointer);
-            putNoHash.push(
-                await timeIt(async () => {
+            samples.putNoHash.push(
+                await measure(pipelinePids, async () => {
                     const { body, digest: known } = hashingReader(source, digest);
                     result = await store.put(body, { size: SIZE, checksum: known });
                 }),
@@ -142,7 +156,11 @@ async function measureVariant(server, source, variant, digest) {
     } finally {
         await unmountSshfs(mountpoint);
     }
-    return { cp: median(cp), cpSync: median(cpSync), put: median(put), putNoHash: median(putNoHash), all: { cp, cpSync, put, putNoHash } };
+    const summary = {};
+    for (const [name, list] of Object.entries(samples)) {
+        summary[name] = { wall: median(list.map((x) => x.wall)), cpu: median(list.map((x) => x.cpu)) };
+    }
+    return { ...summary, samples };
 }
 
 async function main() {
@@ -166,11 +184,13 @@ async function main() {
         for (const variant of variants) {
             const r = await measureVariant(server, source, variant, digest);
             r.loadAfter = os.loadavg()[0];
-            const mibs = (s) => (SIZE / MiB / s).toFixed(0);
+            const mibs = (seconds) => (SIZE / MiB / seconds).toFixed(0);
+            const col = (name, m) => `${name} ${m.wall.toFixed(3)} s (${mibs(m.wall)} MiB/s, ${m.cpu.toFixed(2)} CPU-s)`;
             rows.push({ variant: variant.name, ...r });
             console.log(
-                `${variant.name}\n  cp ${r.cp.toFixed(3)} s (${mibs(r.cp)} MiB/s) | cp+fsync ${r.cpSync.toFixed(3)} s (${mibs(r.cpSync)} MiB/s) | ` +
-                    `store.put+sha256 ${r.put.toFixed(3)} s (${mibs(r.put)} MiB/s) | put without hashing ${r.putNoHash.toFixed(3)} s | put/cp ${(r.put / r.cp).toFixed(2)}x, put/(cp+fsync) ${(r.put / r.cpSync).toFixed(2)}x | load ${r.loadAfter.toFixed(2)}`,
+                `${variant.name}\n  ${col('cp', r.cp)} | ${col('cp+fsync', r.cpSync)}\n  ${col('store.put+sha256', r.put)} | ${col('put without hashing', r.putNoHash)}\n` +
+                    `  put/cp wall ${(r.put.wall / r.cp.wall).toFixed(2)}x, CPU ${(r.put.cpu / r.cp.cpu).toFixed(2)}x | ` +
+                    `put/(cp+fsync) wall ${(r.put.wall / r.cpSync.wall).toFixed(2)}x | load ${r.loadAfter.toFixed(2)}`,
             );
         }
         const outDir = path.join(path.dirname(new URL(import.meta.url).pathname), 'results');

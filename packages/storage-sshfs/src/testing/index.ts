@@ -11,3 +11,4 @@ export {
     type SshServer,
     type StartSshServerOptions,
 } from './ssh-server.js';
+export { processTree, sshfsPidsFor, signalAll, waitForExit, isAlive, cpuSecondsOf } from './processes.js';

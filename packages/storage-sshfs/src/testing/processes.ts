@@ -84,3 +84,15 @@ export function sshfsPidsFor(mountpoint: string): number[] {
     }
     return pids;
 }
+
+/** CPU seconds (user + system, all threads) a living process has used so far; 0 if it is gone. */
+export function cpuSecondsOf(pid: number): number {
+    try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // Fields 14 and 15 of proc(5) (utime, stime), counted from field 3 here; in clock ticks of 1/100 s.
+        return (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+        return 0;
+    }
+}
