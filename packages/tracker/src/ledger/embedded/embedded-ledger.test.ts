@@ -321,6 +321,36 @@ describe('embedded ledger', () => {
         expect(result.problems[0]?.message).toMatch(/signature/);
     });
 
+    it('does not apply or cut a complete block appended without the identity\'s key', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        await setMany(ledger, 'appended', 2);
+        await ledger.close();
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const text = await readFile(blocksPath, 'utf8');
+        const last = JSON.parse(text.trimEnd().split('\n').pop() as string) as { block: { number: number }; hash: string };
+        // A well-formed block 3 linked to block 2, with a key-value write, signed by someone else.
+        const stranger = await createLocalIdentity({ name: 'forger' });
+        const body = JSON.stringify({
+            number: 3,
+            previousHash: last.hash,
+            timestamp: new Date().toISOString(),
+            txs: [{ args: [], creator: { id: 'x', mspId: 'x' }, fn: 'set', id: 'f'.repeat(64), result: '', timestamp: new Date().toISOString(), writes: [{ key: 'appended/evil', value: '{}' }] }],
+        });
+        const hash = createHash('sha256').update(body).digest('hex');
+        const { createSigner } = await import('../../identity/signer.js');
+        const signature = createSigner(stranger).sign(Buffer.from(hash, 'hex')).toString('base64');
+        await appendFile(blocksPath, `{"block":${body},"hash":"${hash}","signature":"${signature}"}\n`);
+        const size = (await readFile(blocksPath)).length;
+        const reopened = await openAt(dir);
+        expect((await readFile(blocksPath)).length).toBe(size);
+        expect(await codeOf(reopened.evaluate('get', ['appended/evil']))).toBe('NOT_FOUND');
+        expect(await codeOf(reopened.submit('set', [input('appended/new')]))).toBe('LEDGER_CORRUPT');
+        const result = await reopened.verify();
+        expect(result.problems[0]).toMatchObject({ block: 3 });
+        expect(result.problems[0]?.message).toMatch(/signature/);
+    });
+
     it('names the key when a state value is altered behind the ledger\'s back', async () => {
         const dir = await freshDir();
         const ledger = await openAt(dir);

@@ -18,7 +18,7 @@ import { join, resolve } from 'node:path';
 import { TrackerError } from '../../errors.js';
 import { checkIdentity, type LocalIdentity } from '../../identity/local-identity.js';
 import { LocalClientIdentity } from '../../identity/client-identity.js';
-import { createSigner, type Signer } from '../../identity/signer.js';
+import { createSigner, createVerifier, type SignatureVerifier, type Signer } from '../../identity/signer.js';
 import type { EventOptions, Ledger, LedgerEvent, LedgerInfo, SubmitResult } from '../ledger.js';
 import { translateContractError } from '../contract-errors.js';
 import {
@@ -28,6 +28,7 @@ import {
     encodeValue,
     eventPayloadText,
     hashProblem,
+    signatureValid,
     type BlockBody,
     type DecodedBlock,
     type TxEntry,
@@ -97,6 +98,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     readonly #identity: LocalIdentity;
     readonly #clientIdentity: LocalClientIdentity;
     readonly #signer: Signer;
+    readonly #verifier: SignatureVerifier;
     readonly #db: Db;
     readonly #file: BlockFile;
     readonly #store: CommittedStore;
@@ -136,6 +138,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         this.#identity = identity;
         this.#clientIdentity = new LocalClientIdentity(identity);
         this.#signer = createSigner(identity);
+        this.#verifier = createVerifier(identity.certificatePem);
         this.#db = db;
         this.#file = file;
         this.#binding = binding;
@@ -212,12 +215,26 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             let block: DecodedBlock;
             try {
                 block = decodeBlock(line.bytes);
-                const problem = hashProblem(block) ?? (block.body.number !== expected ? `number ${block.body.number}, expected ${expected}` : undefined) ??
-                    (block.body.previousHash !== previous ? 'previous hash does not link to the block before' : undefined);
+                const problem = hashProblem(block);
                 if (problem) throw new Error(problem);
             } catch (error) {
+                // Unreadable: a torn write if nothing follows it (decided at the next line or the end).
                 pendingBad = { offset: line.offset, reason: (error as Error).message, number: expected };
                 continue;
+            }
+            // A block whose bytes match its hash was written completely: if it still does not
+            // belong here, it was put there, and it is evidence for verify(), not something to cut.
+            const misfit =
+                block.body.number !== expected
+                    ? `it is numbered ${block.body.number}`
+                    : block.body.previousHash !== previous
+                      ? 'its previous hash does not link to the block before'
+                      : !signatureValid(block, this.#verifier)
+                        ? "its signature does not verify against the identity's certificate"
+                        : undefined;
+            if (misfit) {
+                this.#damage = `block ${expected} at byte ${line.offset} cannot be applied: ${misfit}`;
+                break;
             }
             await this.#applyBlock(appliedFromDecoded(block, line.offset, line.end - line.offset));
             expected += 1;
