@@ -7,7 +7,7 @@
 // MinIO's own CPU is not counted but competes for the same 2 cores).
 // Targets (issue #3): 94 MB put ≤ 1.0 × lib-storage time; ≤ 3 client CPU-s/GiB with the hash.
 // Needs the package built: npx turbo run build --filter=@hyperprov/storage-s3
-// Usage: node bench/s3-upload.mjs [--sizes 94,1024] [--rounds 3] [--variants all|main] [--json out.json]
+// Usage: node bench/s3-upload.mjs [--sizes 94,1024] [--rounds 3] [--variants all|main] [--only 'name part,…'] [--json out.json]
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
         sizes: { type: 'string', default: '94,1024' },
         rounds: { type: 'string', default: '3' },
         variants: { type: 'string', default: 'all' },
+        only: { type: 'string' },
         json: { type: 'string' },
     },
 });
@@ -117,6 +118,7 @@ const VARIANTS = [
     },
     { name: 'hyperprov store.put + SHA-256 (16 MiB parts, queue 4: defaults)', main: true, store: {} },
     { name: 'hyperprov store.put + SHA-256 (8 MiB parts, queue 4)', store: { partSize: 8 * MiB } },
+    { name: 'hyperprov store.put + SHA-256 (16 MiB parts, queue 2)', store: { partSize: 16 * MiB, queueSize: 2 } },
     { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 2)', store: { partSize: 32 * MiB, queueSize: 2 } },
     { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 4)', store: { partSize: 32 * MiB } },
 ];
@@ -125,7 +127,9 @@ const rows = [];
 try {
     for (const size of SIZES) {
         const file = await makeFile(dir, size);
-        const chosen = VARIANTS.filter((variant) => args.variants !== 'main' || variant.main).map((variant) => {
+        const wanted = (variant) =>
+            (args.variants !== 'main' || variant.main) && (!args.only || args.only.split(',').some((part) => variant.name.includes(part)));
+        const chosen = VARIANTS.filter(wanted).map((variant) => {
             const store = variant.store ? storeWith({ ...variant.store, staleUploadAgeMs: 0 }) : undefined;
             return { ...variant, exec: store ? () => putHashed(store, file, size) : () => variant.run(file), close: () => store?.close(), samples: [] };
         });

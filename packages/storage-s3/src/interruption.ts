@@ -10,6 +10,13 @@ export interface Interruption {
     readonly promise: Promise<never>;
     /** Aborted together with the put: pass it to SDK requests so in-flight parts are cancelled. */
     readonly signal: AbortSignal;
+    /**
+     * Settles like `promise`, or rejects as soon as the put is interrupted. Use this, not
+     * `Promise.race([promise, interruption.promise])`: every race leaves a reaction on the long-lived
+     * interruption promise that keeps the race's result — e.g. a body chunk — alive until the put
+     * ends, which retained a whole 1 GiB body in memory.
+     */
+    race<T>(promise: Promise<T>): Promise<T>;
     /** Stops the put with `error` (the first call wins). */
     interrupt(error: unknown): void;
     /** Throws the interruption's error if it happened. */
@@ -46,9 +53,29 @@ export function watchInterruption(signal: AbortSignal | undefined, checksum: Pro
                 new StoreError('ABORTED', 'the checksum promise rejected, so the upload was discarded; nothing was stored', { cause }),
             ),
     );
+    const race = <T>(promise: Promise<T>): Promise<T> =>
+        new Promise<T>((resolve, reject) => {
+            if (interrupted) {
+                reject(reason);
+                return;
+            }
+            const onInterrupt = (): void => reject(reason);
+            controller.signal.addEventListener('abort', onInterrupt, { once: true });
+            promise.then(
+                (value) => {
+                    controller.signal.removeEventListener('abort', onInterrupt);
+                    resolve(value);
+                },
+                (error: unknown) => {
+                    controller.signal.removeEventListener('abort', onInterrupt);
+                    reject(error);
+                },
+            );
+        });
     return {
         promise,
         signal: controller.signal,
+        race,
         interrupt,
         throwIfInterrupted() {
             if (interrupted) throw reason;

@@ -75,12 +75,11 @@ export async function uploadParts(
     hooks: PartLoopHooks = {},
 ): Promise<OpenMultipartUpload> {
     const { client, bucket, key, partSize, queueSize } = target;
-    const created = await Promise.race([
+    const created = await interruption.race(
         client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ChecksumAlgorithm: 'CRC32' }), {
             abortSignal: interruption.signal,
         }),
-        interruption.promise,
-    ]);
+    );
     const uploadId = created.UploadId;
     if (!uploadId) throw new StoreError('INTERNAL', `S3 returned no UploadId for ${key}`);
 
@@ -166,14 +165,14 @@ export async function uploadParts(
 
             // Wait for a free buffer: at most queueSize parts in flight plus the one being filled.
             while (free.length === 0 && buffersMade > queueSize) {
-                await Promise.race([Promise.race(inFlight), interruption.promise]);
+                await interruption.race(Promise.race(inFlight));
             }
             interruption.throwIfInterrupted();
             buffer = free.pop() ?? (buffersMade++, Buffer.allocUnsafe(partSize));
             length = await reader.fill(buffer);
         }
         while (inFlight.size > 0) {
-            await Promise.race([Promise.race(inFlight), interruption.promise]);
+            await interruption.race(Promise.race(inFlight));
         }
         interruption.throwIfInterrupted();
     } catch (error) {

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import { watchInterruption } from './interruption.js';
 import { PartReader } from './part-reader.js';
@@ -41,5 +43,30 @@ describe('PartReader', () => {
     it('rejects object-mode chunks with INVALID_ARGUMENT', async () => {
         const reader = new PartReader(Readable.from([{ not: 'bytes' }]) as unknown as Readable, watchInterruption(undefined, undefined));
         await expect(reader.fill(new Uint8Array(4))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    });
+});
+
+describe('PartReader memory', () => {
+    it('keeps no chunk alive once it is copied, even while the put can still be interrupted', async () => {
+        setFlagsFromString('--expose-gc');
+        const gc = runInNewContext('gc') as () => void;
+        const refs: Array<WeakRef<Uint8Array>> = [];
+        async function* fresh(): AsyncGenerator<Uint8Array> {
+            for (let i = 0; i < 32; i++) {
+                const chunk = new Uint8Array(1024 * 1024);
+                refs.push(new WeakRef(chunk));
+                yield chunk;
+            }
+        }
+        const interruption = watchInterruption(new AbortController().signal, new Promise<string>(() => {}));
+        const reader = new PartReader(fresh(), interruption);
+        const part = new Uint8Array(4 * 1024 * 1024);
+        while ((await reader.fill(part)) > 0);
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        gc();
+        await new Promise((resolve) => setTimeout(resolve, 0));
+        // Racing each read against the long-lived interruption with Promise.race kept all 32 alive.
+        expect(refs.filter((ref) => ref.deref() !== undefined).length).toBeLessThanOrEqual(2);
+        interruption.dispose();
     });
 });

@@ -55,7 +55,7 @@ export class PartReader {
         while (this.#pending === undefined) {
             if (this.#done) return false;
             this.#interruption.throwIfInterrupted();
-            const next = await Promise.race([this.#iterator.next(), this.#interruption.promise]);
+            const next = await this.#interruption.race(this.#iterator.next());
             if (next.done) {
                 this.#done = true;
                 return false;

@@ -211,7 +211,7 @@ class S3Store implements S3ObjectStore {
                 }
                 let resolved: string;
                 try {
-                    resolved = await Promise.race([pending!, interruption.promise]);
+                    resolved = await interruption.race(pending!);
                 } catch (error) {
                     // A rejected checksum promise has already interrupted the put: report that (ABORTED).
                     interruption.throwIfInterrupted();
@@ -293,7 +293,7 @@ class S3Store implements S3ObjectStore {
     /** The result of a put that finds `sha256/<hex>` already stored, or undefined. */
     async #skipIfStored(hex: string, size: number | undefined, interruption: Interruption): Promise<PutResult | undefined> {
         const pointer = contentPointer(hex);
-        const existing = await Promise.race([this.#headSize(this.#key(pointer)), interruption.promise]);
+        const existing = await interruption.race(this.#headSize(this.#key(pointer)));
         if (existing === undefined) return undefined;
         if (size !== undefined && existing !== size) {
             throw new StoreError('SIZE_MISMATCH', `the store holds sha256:${hex} with ${existing} bytes, but size ${size} was given; check the size`);
