@@ -81,6 +81,9 @@ describe('Tracker', { timeout: 30_000 }, () => {
         await writeFile(path.join(dir, 'z.bin'), 'zzz');
         const { record } = await tracker.record(path.join(dir, 'z.bin'), { key: 'k/z', meta: { epoch: 1 } });
         const put = await tracker.put({ key: 'k/ext', checksum: record.checksum, size: 3, location: 'https://example.com/m', pointer: 'z' });
+        // Without a size, put reads it from the store the bytes are in.
+        const alias = await tracker.put({ key: 'k/alias', checksum: record.checksum, location: record.location, pointer: record.pointer });
+        expect(alias.record.size).toBe(3);
         expect(await tracker.resolve('k/z')).toEqual(record);
         expect(await tracker.resolve(record.id)).toEqual(record);
         await expect(tracker.resolve('k/none')).rejects.toSatisfy((e) => isTrackerError(e, 'NOT_FOUND'));

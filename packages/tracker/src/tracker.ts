@@ -13,7 +13,7 @@ import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
 import { formatStoreUrl } from '@hyperprov/storage';
-import { createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
+import { checkRecordInput, createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
 import {
     defaultConfig,
     findProjectDir,
@@ -138,7 +138,7 @@ export interface Tracker extends AsyncDisposable {
     readonly client: ProvenanceClient;
     /** Stores the file's bytes, then records them. */
     record(file: string, options: RecordFileOptions): Promise<RecordResult>;
-    /** Records metadata of bytes stored elsewhere. */
+    /** Records metadata of bytes stored elsewhere; without `size`, it is read from the store at `location`. */
     put(input: PutInput, options?: { signal?: AbortSignal }): Promise<RecordResult>;
     /** Latest record of a key. */
     get(key: string): Promise<ProvenanceRecord>;
@@ -267,7 +267,10 @@ class ProjectTracker implements Tracker {
     }
 
     async put(input: PutInput, options: { signal?: AbortSignal } = {}): Promise<RecordResult> {
-        return putRecord(this.client, input, options.signal);
+        if (input.size !== undefined) return putRecord(this.client, { ...input, size: input.size }, options.signal);
+        // Check everything else first, so a bad key is reported before the store is asked.
+        checkRecordInput({ ...input, size: 0 });
+        return putRecord(this.client, { ...input, size: await this.#sizeOf(input.location, input.pointer) }, options.signal);
     }
 
     get(key: string): Promise<ProvenanceRecord> {
@@ -414,6 +417,17 @@ class ProjectTracker implements Tracker {
      */
     async #openConfiguredStore(): Promise<void> {
         await this.#stores.open(this.config.store).catch(() => undefined);
+    }
+
+    /** Size of an object, for `put` without a size; a recorded size is never guessed. */
+    async #sizeOf(location: string, pointer: string): Promise<number> {
+        try {
+            const store = await this.#storeFor(location);
+            return (await store.stat(pointer)).size;
+        } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new TrackerError('INVALID_ARGUMENT', `give the size (--size): it could not be read from ${location} ${pointer} (${reason})`, { cause: error });
+        }
     }
 
     /** Every version of every key, latest first per key. */

@@ -50,7 +50,7 @@ afterAll(async () => {
 });
 
 const fresh = (...extra: string[]) => ['record', 'fresh.bin', '--key', 'data/fresh', ...extra];
-const put = (...extra: string[]) => ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', ...extra];
+const put = (...extra: string[]) => ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--size', '10', ...extra];
 const CHECKSUM = `sha256:${'1'.repeat(64)}`;
 
 const cases: [name: string, args: string[], code: TrackerErrorCode, message: RegExp][] = [
@@ -68,7 +68,8 @@ const cases: [name: string, args: string[], code: TrackerErrorCode, message: Reg
     ['a JSON array in --meta', fresh('--meta', '[1,2]'), 'INVALID_ARGUMENT', /must be a JSON object/],
     ['a missing --meta file', fresh('--meta', '@nope.json'), 'INVALID_ARGUMENT', /cannot read --meta file nope\.json/],
     ['a transformation without dependencies', fresh('--type', 'transformation'), 'INVALID_ARGUMENT', /transformation/],
-    ['a negative size', put('--checksum', CHECKSUM, '--size', '-1'), 'INVALID_ARGUMENT', /--size/],
+    ['a negative size', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM, '--size', '-1'], 'INVALID_ARGUMENT', /--size/],
+    ['put without a size the store cannot tell', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM], 'INVALID_ARGUMENT', /give the size \(--size\)/],
     ['a missing required option', ['record', 'fresh.bin'], 'INVALID_ARGUMENT', /Missing required argument: key/],
     ['an unknown option', fresh('--colour', 'red'), 'INVALID_ARGUMENT', /Unknown argument/],
     ['an unknown command', ['frobnicate'], 'INVALID_ARGUMENT', /Unknown argument|Unknown command/],
@@ -142,7 +143,7 @@ describe('hyperprov bad input', { timeout: 60_000 }, () => {
         const byId = await hp(...fresh('--dep', base.id, '--json'));
         expect(byId.code, byId.stdout).toBe(0);
         expect(byId.json().dependencies).toEqual([base.id]);
-        const byKey = await hp('put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM, '--dep', 'data/good', '--json');
+        const byKey = await hp(...put('--checksum', CHECKSUM, '--dep', 'data/good', '--json'));
         expect(byKey.code, byKey.stdout).toBe(0);
         expect(byKey.json().dependencies).toEqual([base.id]);
     });

@@ -56,9 +56,11 @@ export async function fetchRecordBytes(record: ProvenanceRecord, store: ObjectSt
             // at one store chunk.
             for await (const chunk of body as AsyncIterable<Buffer>) {
                 options.signal?.throwIfAborted();
+                // The write runs on libuv's thread pool while this thread hashes the same chunk.
+                const written = writeAll(handle, chunk);
                 hash.update(chunk);
                 bytes += chunk.length;
-                await writeAll(handle, chunk);
+                await written;
             }
         } catch (error) {
             body.destroy();

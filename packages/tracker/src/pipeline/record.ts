@@ -44,8 +44,11 @@ export interface IngestOutcome {
 /** Streams a file into the store, hashing it on the way; supplied by the tracker. */
 export type Ingest = (file: string, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void }) => Promise<IngestOutcome>;
 
-/** Input of a metadata-only record; dependencies may be ids or keys. */
-export type PutInput = RecordInput;
+/**
+ * Input of a metadata-only record; dependencies may be ids or keys. Without `size`, the tracker
+ * reads it from the store at `location` (see Tracker.put).
+ */
+export type PutInput = Omit<RecordInput, 'size'> & { size?: number };
 
 const PLACEHOLDER_CHECKSUM = `sha256:${'0'.repeat(64)}`;
 
@@ -82,7 +85,7 @@ export async function recordFile(
 }
 
 /** Records metadata only (bytes stored elsewhere); dependencies may be ids or keys. */
-export async function putRecord(client: ProvenanceClient, input: PutInput, signal?: AbortSignal): Promise<RecordResult> {
+export async function putRecord(client: ProvenanceClient, input: RecordInput, signal?: AbortSignal): Promise<RecordResult> {
     const checked = checkRecordInput(input);
     const dependencies = await resolveDependencies(client, checked.dependencies, signal);
     const committed = await client.set({ ...checked, dependencies }, signal ? { signal } : {});

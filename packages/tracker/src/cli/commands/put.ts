@@ -25,21 +25,21 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
                 .option('checksum', { type: 'string', demandOption: true, describe: 'sha256:<64 lowercase hex> of the bytes' })
                 .option('location', { type: 'string', demandOption: true, describe: 'store URL where the bytes are' })
                 .option('pointer', { type: 'string', demandOption: true, describe: 'object name inside the location' })
-                .option('size', { type: 'string', describe: 'size in bytes (default 0: unknown)' })
+                .option('size', { type: 'string', describe: 'size in bytes (default: read from the store at --location)' })
                 .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
                 .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
                 .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const }) as unknown as Argv<PutArgs>,
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
-                const size = parseIntegerArg(argv.size, '--size', 0, Number.MAX_SAFE_INTEGER) ?? 0;
+                const size = parseIntegerArg(argv.size, '--size', 0, Number.MAX_SAFE_INTEGER);
                 const result = await withTracker(ctx, argv, (tracker) =>
                     tracker.put({
                         key: argv.key,
                         checksum: argv.checksum,
                         location: argv.location,
                         pointer: argv.pointer,
-                        size,
+                        ...(size !== undefined && { size }),
                         type: argv.type,
                         dependencies: argv.dep.map(String),
                         ...(meta !== undefined && { meta }),

@@ -93,7 +93,9 @@ function renderReport(report: VerifyReport): string {
             const where = [problem.block !== undefined ? `block ${problem.block}` : '', problem.key !== undefined ? `key ${JSON.stringify(problem.key)}` : '']
                 .filter(Boolean)
                 .join(', ');
-            lines.push(`  ${where ? `${where}: ` : ''}${problem.message}`);
+            // Messages often name their block already; do not say it twice.
+            const named = problem.block !== undefined && problem.message.startsWith(`block ${problem.block}`);
+            lines.push(`  ${where && !named ? `${where}: ` : ''}${problem.message}`);
         }
     }
     lines.push(report.ok ? 'verify: OK' : 'verify: FAILED');
