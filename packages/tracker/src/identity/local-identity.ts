@@ -21,6 +21,7 @@ export interface LocalIdentity {
     caCertificatePem: string;
 }
 
+/** Options of {@link createLocalIdentity}. */
 export interface CreateLocalIdentityOptions {
     /** MSP id; default `LocalMSP`. */
     mspId?: string;

@@ -15,11 +15,13 @@ export interface SignatureVerifier {
     verify(data: Uint8Array, signature: Uint8Array): boolean;
 }
 
+/** A signer with the identity's private key. */
 export function createSigner(identity: Pick<LocalIdentity, 'privateKeyPem'>): Signer {
     const key: KeyObject = createPrivateKey(identity.privateKeyPem);
     return { sign: (data) => sign('sha256', data, key) };
 }
 
+/** A verifier for signatures by the certificate's key. */
 export function createVerifier(certificatePem: string): SignatureVerifier {
     const key = new X509Certificate(certificatePem).publicKey;
     return {

@@ -17,6 +17,7 @@ import type { Ledger, LedgerEvent } from './ledger.js';
 /** Opens a ledger for the suite; `cleanup` closes it and removes what `open` created. */
 export type OpenLedger = () => Promise<{ ledger: Ledger; cleanup(): Promise<void> }>;
 
+/** Options of {@link describeLedgerConformance}. */
 export interface LedgerConformanceOptions {
     /** Per-test timeout in ms; default 60 000 (Fabric commits take seconds). */
     timeout?: number;

@@ -7,6 +7,7 @@
 import { parseContractError } from '@hyperprov/chaincode';
 import { TrackerError } from '../errors.js';
 
+/** What was being run when the error happened. */
 export interface ContractErrorContext {
     /** Contract function that failed. */
     fn: string;

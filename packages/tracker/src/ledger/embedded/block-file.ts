@@ -18,6 +18,7 @@ export interface FileLine {
     end: number;
 }
 
+/** The block file of one ledger, opened for positioned reads and appends. */
 export class BlockFile {
     #handle: FileHandle;
     #size: number;

@@ -56,6 +56,7 @@ export interface GenesisConfig {
     caCertificatePem: string;
 }
 
+/** What a block's hash and signature cover. */
 export interface BlockBody {
     number: number;
     previousHash: string;
@@ -135,6 +136,7 @@ function serializeTx(tx: TxEntry): string {
     );
 }
 
+/** SHA-256 of `data`, lowercase hex. */
 export function sha256Hex(data: Uint8Array): string {
     return createHash('sha256').update(data).digest('hex');
 }

@@ -48,6 +48,7 @@ export type { LedgerVerification, LedgerProblem } from './verify.js';
 /** Files inside the ledger directory. */
 export const LEDGER_FILES = { blocks: 'blocks.log', state: 'state' } as const;
 
+/** Options of {@link openEmbeddedLedger}. */
 export interface EmbeddedLedgerOptions {
     /** Directory of the ledger (created if missing). */
     dir: string;

@@ -19,6 +19,7 @@ interface Subscriber {
 /** Reads committed blocks' events from the file: block numbers [from, to). */
 export type ReadBlockEvents = (from: number, to: number) => AsyncGenerator<{ number: number; events: LedgerEvent[] }>;
 
+/** Fans committed blocks' events out to subscribers; see the file comment. */
 export class EventHub {
     readonly #subscribers = new Set<Subscriber>();
     readonly #maxBuffered: number;

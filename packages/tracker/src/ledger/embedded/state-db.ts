@@ -13,6 +13,7 @@
 import { ClassicLevel } from 'classic-level';
 import { decodeWriteValue, type DecodedBlock } from './block.js';
 
+/** Namespace bytes of LevelDB keys ('s', 'h', 't', 'b', 'm'). */
 export const NS_STATE = 0x73;
 export const NS_HISTORY = 0x68;
 export const NS_TX = 0x74;
@@ -44,6 +45,7 @@ export interface AppliedBlock {
     txs: AppliedTx[];
 }
 
+/** One version of a key, as getHistoryForKey returns it. */
 export interface HistoryEntry {
     txId: string;
     isDelete: boolean;
@@ -51,14 +53,18 @@ export interface HistoryEntry {
     value: Buffer;
 }
 
+/** One LevelDB batch operation. */
 export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer };
 
+/** The ledger's LevelDB, with Buffer keys and values. */
 export type Db = ClassicLevel<Buffer, Buffer>;
 
+/** A (not yet opened) LevelDB at `location`. */
 export function openDb(location: string): Db {
     return new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 }
 
+/** LevelDB key of state key `key`. */
 export function stateKey(key: string): Buffer {
     const bytes = Buffer.from(key, 'utf8');
     const out = Buffer.allocUnsafe(bytes.length + 1);
@@ -85,6 +91,7 @@ function historyKey(prefix: Buffer, block: number, tx: number): Buffer {
     return out;
 }
 
+/** History entry value: flags, timestamp, tx id, then the value bytes. */
 export function encodeHistory(entry: HistoryEntry): Buffer {
     const id = Buffer.from(entry.txId, 'utf8');
     const out = Buffer.allocUnsafe(1 + 8 + 2 + id.length + entry.value.length);
@@ -96,6 +103,7 @@ export function encodeHistory(entry: HistoryEntry): Buffer {
     return out;
 }
 
+/** Inverse of {@link encodeHistory}. */
 export function decodeHistory(bytes: Buffer): HistoryEntry {
     const idLength = bytes.readUInt16BE(9);
     return {
@@ -106,10 +114,12 @@ export function decodeHistory(bytes: Buffer): HistoryEntry {
     };
 }
 
+/** LevelDB key of a transaction's index entry. */
 export function txIndexKey(txId: string): Buffer {
     return Buffer.concat([Buffer.of(NS_TX), Buffer.from(txId, 'utf8')]);
 }
 
+/** LevelDB key of a block's index entry. */
 export function blockIndexKey(number: number): Buffer {
     const out = Buffer.allocUnsafe(9);
     out[0] = NS_BLOCK;
@@ -117,6 +127,7 @@ export function blockIndexKey(number: number): Buffer {
     return out;
 }
 
+/** Where a block is in the block file, and its hash. */
 export function decodeBlockIndex(value: Buffer): { offset: number; length: number; hash: string } {
     return {
         offset: Number(value.readBigUInt64BE(0)),
@@ -158,6 +169,7 @@ export function blockOps(block: AppliedBlock): BatchOp[] {
     return ops;
 }
 
+/** The last applied block, or undefined for an empty ledger. */
 export async function readSavepoint(db: Db): Promise<Savepoint | undefined> {
     const value = await db.get(SAVEPOINT_KEY);
     return value === undefined ? undefined : (JSON.parse(value.toString('utf8')) as Savepoint);

@@ -12,6 +12,7 @@ export interface StateEntry {
     value: Buffer;
 }
 
+/** World state as one transaction simulation sees it. */
 export interface StateView {
     /** Current value of `key`, or undefined. Synchronous: LevelDB point reads use getSync. */
     get(key: string): Buffer | undefined;

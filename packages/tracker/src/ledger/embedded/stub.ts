@@ -25,11 +25,13 @@ export interface ShimIterator<T> {
     close(): Promise<void>;
 }
 
+/** A state entry as fabric-shim's StateQueryIterator yields it. */
 export interface KV {
     key: string;
     value: Buffer;
 }
 
+/** A history entry as fabric-shim's HistoryQueryIterator yields it. */
 export interface KeyModification {
     txId: string;
     isDelete: boolean;
@@ -49,6 +51,7 @@ export class StubError extends Error {
     override name = 'StubError';
 }
 
+/** One transaction's stub; see the file comment for the Fabric semantics it keeps. */
 export class EmbeddedStub {
     readonly #view: StateView;
     readonly #txId: string;
@@ -252,6 +255,7 @@ export class EmbeddedStub {
     }
 }
 
+/** Milliseconds since the epoch as a protobuf Timestamp object. */
 export function toTimestamp(ms: number): { seconds: number; nanos: number } {
     const seconds = Math.floor(ms / 1000);
     return { seconds, nanos: Math.round((ms - seconds * 1000) * 1e6) };

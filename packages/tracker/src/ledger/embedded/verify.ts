@@ -25,6 +25,7 @@ export interface LedgerProblem {
     message: string;
 }
 
+/** Result of EmbeddedLedger.verify(). */
 export interface LedgerVerification {
     ok: boolean;
     /** Number of blocks checked (the ledger height). */
@@ -33,6 +34,7 @@ export interface LedgerVerification {
     problems: LedgerProblem[];
 }
 
+/** A consistent point of the ledger to verify. */
 export interface VerifyInput {
     dir: string;
     file: BlockFile;
@@ -52,6 +54,7 @@ const MAX_PROBLEMS = 100;
 const BATCH_OPS = 20_000;
 const SCAN_BATCH = 512;
 
+/** Checks chain and state as of `input`; see the file comment. */
 export async function verifyLedger(input: VerifyInput): Promise<LedgerVerification> {
     const problems: LedgerProblem[] = [];
     const add = (problem: LedgerProblem): boolean => {
