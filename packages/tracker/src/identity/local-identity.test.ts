@@ -9,7 +9,7 @@ import { fabricClientId, LocalClientIdentity } from './client-identity.js';
 import { IDENTITY_FILES, checkIdentity, createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from './local-identity.js';
 import { createSigner, createVerifier } from './signer.js';
 
-describe('local identity', () => {
+describe('local identity', { timeout: 30_000 }, () => {
     let identity: LocalIdentity;
     let dir: string;
 

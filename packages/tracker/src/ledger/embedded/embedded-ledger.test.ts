@@ -63,7 +63,7 @@ async function ensureBuilt(): Promise<URL> {
     return new URL('../../../dist/', import.meta.url);
 }
 
-describe('embedded ledger', () => {
+describe('embedded ledger', { timeout: 30_000 }, () => {
     let identity: LocalIdentity;
     const dirs: string[] = [];
     const open: EmbeddedLedger[] = [];
