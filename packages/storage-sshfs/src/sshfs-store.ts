@@ -94,7 +94,12 @@ export async function createSshfsStore(options: SshfsStoreOptions): Promise<Sshf
             ownsMount = true;
         }
     }
-    await assertMounted(mountpoint, { ...probe, ...(options.remote !== undefined && { remote: options.remote }) });
+    try {
+        await assertMounted(mountpoint, { ...probe, ...(options.remote !== undefined && { remote: options.remote }) });
+    } catch (error) {
+        if (ownsMount) await unmountSshfs(mountpoint).catch(() => {});
+        throw error;
+    }
     return new MountedStore(mountpoint, options.remote, probe.timeoutMs, ownsMount);
 }
 
