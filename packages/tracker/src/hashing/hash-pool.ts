@@ -4,7 +4,7 @@
  * thread, AbortSignal per file, `close()` that drains.
  *
  * At most `threads` big files are read at once (one worker each), so every running pass has a
- * hasher and memory is bounded by threads × slots × chunkSize (default 2 × 4 × 1 MiB). Small files
+ * hasher and memory is bounded by threads × slots × chunkSize (default 2 × 8 × 1 MiB). Small files
  * (≤ inlineMaxBytes) skip the worker round trip and are hashed on the calling thread, up to 8 at once.
  */
 
@@ -29,7 +29,7 @@ export interface HashPoolOptions {
     maxQueue?: number;
     /** Read size per chunk (default 1 MiB: Node's 64 KiB streams halve hashing throughput). */
     chunkSize?: number;
-    /** Chunks in flight per file (default 4). */
+    /** Chunks in flight per file (default 8: absorbs scheduling hiccups of either side on a busy machine). */
     slots?: number;
     /**
      * Files up to this size (default 128 KiB) are hashed on the calling thread: a worker round trip
@@ -121,7 +121,7 @@ class Pool implements HashPool {
     constructor(options: HashPoolOptions) {
         this.threads = Math.max(1, Math.floor(options.threads ?? availableParallelism()));
         this.chunkSize = options.chunkSize ?? 1 << 20;
-        this.#slots = Math.max(2, options.slots ?? 4);
+        this.#slots = Math.max(2, options.slots ?? 8);
         this.#inlineMaxBytes = Math.min(options.inlineMaxBytes ?? 128 * 1024, this.chunkSize);
         const maxQueue = options.maxQueue ?? 10_000;
         if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize < 4096) {
