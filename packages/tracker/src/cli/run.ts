@@ -29,12 +29,17 @@ export interface RunCliOptions {
     signal?: AbortSignal;
 }
 
+/** A parsing problem reported by yargs (missing argument, unknown option, …). */
 class UsageError extends Error {}
 
 /** Runs the CLI with `args` (without `node` and the script) and resolves to the exit code. */
 export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<number> {
     const ctx: CliContext = {
-        io: options.io ?? { stdout: (text) => process.stdout.write(text), stderr: (text) => process.stderr.write(text) },
+        io: options.io ?? {
+            stdout: (text) => process.stdout.write(text),
+            stderr: (text) => process.stderr.write(text),
+            drain: () => new Promise((resolve) => process.stdout.once('drain', () => resolve())),
+        },
         cwd: options.cwd ?? process.cwd(),
         exitCode: 0,
         readStdin: options.readStdin ?? readProcessStdin,
@@ -80,11 +85,8 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
     } catch (error) {
         const out = new CliOutput(args.includes('--json'), ctx.io);
         const message = error instanceof Error ? error.message : String(error);
-        return out.error(
-            error instanceof UsageError || error instanceof Error
-                ? new TrackerError('INVALID_ARGUMENT', `${message}; run \`hyperprov ${firstCommand(args)}--help\` for usage`, { cause: error })
-                : error,
-        );
+        const help = message.includes('--help') ? '' : `; run \`hyperprov ${firstCommand(args)}--help\` for usage`;
+        return out.error(new TrackerError('INVALID_ARGUMENT', `${message}${help}`, { cause: error }));
     }
     return ctx.exitCode;
 }

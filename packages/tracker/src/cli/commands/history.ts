@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { LIMITS, type ProvenanceRecord } from '@hyperprov/chaincode';
+import { LIMITS } from '@hyperprov/chaincode';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
-import { formatPage, shellQuote } from '../format.js';
+import { formatPage, formatRecordLine, shellQuote } from '../format.js';
 
 interface HistoryArgs extends GlobalArgs {
     key: string;
@@ -23,17 +23,21 @@ export function historyCommand(ctx: CliContext): CommandModule<GlobalArgs, Histo
             runCommand(ctx, argv, async (out) => {
                 const key = String(argv.key);
                 const pageSize = parseIntegerArg(argv.pageSize, '--page-size', 1, LIMITS.pageSize);
-                const page = await withTracker(ctx, argv, async (tracker) => {
-                    if (pageSize !== undefined || argv.bookmark !== undefined) {
-                        return tracker.history(key, { pageSize: pageSize ?? 100, bookmark: argv.bookmark ?? '' });
+                await withTracker(ctx, argv, async (tracker) => {
+                    if (pageSize === undefined && argv.bookmark === undefined) {
+                        // Every version, streamed page by page.
+                        return out.list(tracker.client.historyAll(key, { pageSize: LIMITS.pageSize }), {
+                            head: { key },
+                            tail: { bookmark: '' },
+                            line: formatRecordLine,
+                            empty: '(no records)',
+                        });
                     }
-                    const items: ProvenanceRecord[] = [];
-                    for await (const record of tracker.client.historyAll(key, { pageSize: LIMITS.pageSize })) items.push(record);
-                    return { items, bookmark: '' };
+                    const page = await tracker.history(key, { pageSize: pageSize ?? 100, bookmark: argv.bookmark ?? '' });
+                    out.result({ key, ...page }, () =>
+                        formatPage(page, (bookmark) => `hyperprov history ${shellQuote(key)} --page-size ${pageSize ?? 100} --bookmark ${shellQuote(bookmark)}`),
+                    );
                 });
-                out.result({ key, ...page }, () =>
-                    formatPage(page, (bookmark) => `hyperprov history ${shellQuote(key)} --page-size ${pageSize ?? 100} --bookmark ${shellQuote(bookmark)}`),
-                );
             }),
     };
 }

@@ -1,7 +1,7 @@
 import type { Argv, CommandModule } from 'yargs';
-import { LIMITS, type ProvenanceRecord } from '@hyperprov/chaincode';
+import { LIMITS } from '@hyperprov/chaincode';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
-import { formatPage, shellQuote } from '../format.js';
+import { formatPage, formatRecordLine, shellQuote } from '../format.js';
 
 interface RangeArgs extends GlobalArgs {
     start: string;
@@ -29,18 +29,20 @@ export function rangeCommand(ctx: CliContext): CommandModule<GlobalArgs, RangeAr
                 const end = String(argv.end);
                 const pageSize = parseIntegerArg(argv.pageSize, '--page-size', 1, LIMITS.pageSize) ?? 100;
                 const bookmark = argv.bookmark ?? '';
-                const page = await withTracker(ctx, argv, async (tracker) => {
-                    if (!argv.all) return tracker.range(start, end, { pageSize, bookmark });
-                    const items: ProvenanceRecord[] = [];
-                    for await (const record of tracker.client.rangeAll(start, end, { pageSize, bookmark })) items.push(record);
-                    return { items, bookmark: '' };
+                await withTracker(ctx, argv, async (tracker) => {
+                    if (argv.all) {
+                        // Streamed page by page: memory holds one page whatever the number of keys.
+                        return out.list(tracker.client.rangeAll(start, end, { pageSize, bookmark }), {
+                            tail: { bookmark: '' },
+                            line: formatRecordLine,
+                            empty: '(no records)',
+                        });
+                    }
+                    const page = await tracker.range(start, end, { pageSize, bookmark });
+                    out.result(page, () =>
+                        formatPage(page, (next) => `hyperprov range ${shellQuote(start)} ${shellQuote(end)} --page-size ${pageSize} --bookmark ${shellQuote(next)}`),
+                    );
                 });
-                out.result(page, () =>
-                    formatPage(
-                        page,
-                        (next) => `hyperprov range ${shellQuote(start) || "''"} ${shellQuote(end) || "''"} --page-size ${pageSize} --bookmark ${shellQuote(next)}`,
-                    ),
-                );
             }),
     };
 }
