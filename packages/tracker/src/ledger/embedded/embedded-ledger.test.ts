@@ -421,6 +421,54 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
         expect(JSON.parse(await ledger.evaluate('getFromId', [ids[2] as string])).key).toBe('nosync/2');
     });
 
+    it('fails cleanly when the disk is full: nothing half-committed, everything acknowledged survives', async (ctx) => {
+        // A real ENOSPC needs a small filesystem: a 512 KiB tmpfs (root only; skipped otherwise).
+        const mountpoint = await freshDir();
+        const run = promisify(execFile);
+        try {
+            await run('mount', ['-t', 'tmpfs', '-o', 'size=512k', 'tmpfs', mountpoint]);
+        } catch {
+            ctx.skip();
+            return;
+        }
+        try {
+            const dir = join(mountpoint, 'ledger');
+            const ledger = await openEmbeddedLedger({ dir, identity });
+            const meta = { notes: 'x'.repeat(8000) };
+            const acknowledged: string[] = [];
+            let failure: unknown;
+            for (let i = 0; i < 500 && failure === undefined; i++) {
+                await ledger
+                    .submit('set', [input(`full/${i}`, { meta })])
+                    .then((r) => acknowledged.push(r.transactionId))
+                    .catch((error: unknown) => {
+                        failure = error;
+                    });
+            }
+            expect((failure as TrackerError).code).toBe('LEDGER_UNAVAILABLE');
+            expect((failure as TrackerError).message).toMatch(/reopen the ledger/);
+            expect(acknowledged.length).toBeGreaterThan(0);
+            const failedKey = `full/${acknowledged.length}`;
+            // The ledger stops taking writes until it is reopened.
+            expect(await codeOf(ledger.submit('set', [input('full/after')]))).toBe('LEDGER_UNAVAILABLE');
+            await ledger.close();
+            await run('mount', ['-o', 'remount,size=16m', mountpoint]);
+            const reopened = await openEmbeddedLedger({ dir, identity });
+            try {
+                expect((await reopened.verify()).problems).toEqual([]);
+                for (const id of acknowledged) expect(JSON.parse(await reopened.evaluate('getFromId', [id])).id).toBe(id);
+                if ((failure as TrackerError).transactionId === undefined) {
+                    expect(await codeOf(reopened.evaluate('get', [failedKey]))).toBe('NOT_FOUND');
+                }
+                expect((await reopened.submit('set', [input('full/later')])).transactionId).toMatch(/^[0-9a-f]{64}$/);
+            } finally {
+                await reopened.close();
+            }
+        } finally {
+            await run('umount', ['-l', mountpoint]).catch(() => undefined);
+        }
+    });
+
     describe('kill -9 while writing', () => {
         let dist: URL;
         beforeAll(async () => {

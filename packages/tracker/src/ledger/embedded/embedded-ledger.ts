@@ -514,10 +514,21 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         try {
             offset = await this.#file.append(line);
         } catch (error) {
-            // Nothing of this block counts; cut whatever part of it reached the file.
-            await this.#file.truncate(this.#file.size).catch(() => undefined);
-            this.#fail(new TrackerError('LEDGER_UNAVAILABLE', `writing block ${number} to ${this.#file.path} failed: ${(error as Error).message}; free disk space or fix permissions, then reopen the ledger`, { cause: error }));
-            for (const tx of batch) tx.reject(this.#failure);
+            // Nothing of this block counts: cut whatever part of it reached the file. If even that
+            // fails, the block may be replayed on reopen, so its transactions' outcome is unknown,
+            // which the interface signals with a transaction id on the error.
+            const cut = await this.#file.truncate(this.#file.size).then(
+                () => true,
+                () => false,
+            );
+            const message =
+                `writing block ${number} to ${this.#file.path} failed (${(error as Error).message}); ` +
+                (cut ? 'nothing of it was committed' : 'its transactions may or may not be committed') +
+                '; free disk space or fix permissions, then reopen the ledger';
+            this.#fail(new TrackerError('LEDGER_UNAVAILABLE', message, { cause: error }));
+            for (const tx of batch) {
+                tx.reject(cut ? this.#failure : new TrackerError('LEDGER_UNAVAILABLE', message, { cause: error, transactionId: tx.entry.id }));
+            }
             return;
         }
         // The block is durable: from here on its transactions are committed, whatever happens.
