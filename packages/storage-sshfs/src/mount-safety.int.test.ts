@@ -93,7 +93,9 @@ describe('a store whose mount goes away or goes stale', () => {
 
     it('refuses quickly when sshd was killed, and recovers when it is back (reconnect)', async () => {
         await mountSshfs(server.mountOptions(mountpoint));
-        store = await createSshfsStore({ mountpoint, remote: server.remote });
+        // A generous probe budget: reconnecting (a new SSH handshake) is slow on a loaded machine.
+        // The killed server itself is detected at once (EIO), not by the timeout.
+        store = await createSshfsStore({ mountpoint, remote: server.remote, probeTimeoutMs: 20_000 });
         await store.put(body('before kill'));
 
         server.signal('SIGKILL');
@@ -119,7 +121,8 @@ describe('a store whose mount goes away or goes stale', () => {
         signalAll(daemons, 'SIGKILL');
         await waitForExit(daemons, 5_000);
         const { error, ms } = await expectStoreError(() => store!.put(body('while sshfs is dead')), 'UNAVAILABLE');
-        expect(error.message).toMatch(/stale.*ENOTCONN/);
+        // The kernel answers ENOTCONN or ECONNABORTED, depending on when it noticed the daemon's end.
+        expect(error.message).toMatch(/stale.*(ENOTCONN|ECONNABORTED)/);
         expect(ms).toBeLessThan(2_000);
         await store.close();
 

@@ -33,6 +33,20 @@ describe('sshfs store specifics', () => {
         await store.close();
     });
 
+    it('close() right after put() waits for the put, even while its mount check is still running', async () => {
+        const dir = path.join(shared.mountpoint, `close-${randomUUID()}`);
+        const store = await createSshfsStore({ mountpoint: dir });
+        const put = store.put(Readable.from([Buffer.from('in flight during close')]));
+        const closing = store.close();
+        const result = await put;
+        await closing;
+        await expect(readFile(path.join(shared.remoteDir, path.basename(dir), result.pointer), 'utf8')).resolves.toBe(
+            'in flight during close',
+        );
+        await expect(store.exists(result.pointer)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+        await rm(dir, { recursive: true, force: true });
+    });
+
     it('puts the bytes on the server, in the content-addressed layout', async () => {
         const dir = `store-${randomUUID()}`;
         const store = await createSshfsStore({ mountpoint: path.join(shared.mountpoint, dir) });

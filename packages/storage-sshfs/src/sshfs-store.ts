@@ -114,6 +114,11 @@ class MountedStore implements SshfsStore {
     readonly #inner: ObjectStore;
     #ownsMount: boolean;
     #closing: Promise<void> | undefined;
+    /**
+     * Our own operations, mount check included: close() must wait for a put that is still checking
+     * the mount, which the inner store does not know about yet.
+     */
+    readonly #inFlight = new Set<Promise<unknown>>();
 
     constructor(mountpoint: string, remote: string | undefined, timeoutMs: number, ownsMount: boolean) {
         this.mountpoint = mountpoint;
@@ -128,41 +133,43 @@ class MountedStore implements SshfsStore {
         return checkMount(this.mountpoint, { timeoutMs: this.#timeoutMs });
     }
 
-    async put(body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
-        try {
-            await this.#assertMounted();
-        } catch (error) {
-            discard(body);
-            throw error;
-        }
-        const result = await this.#guard(() => this.#inner.put(body, options));
-        // The mount could have vanished between the check and the publish; then the bytes may sit
-        // in the bare directory, and the caller must not record them.
-        await this.#assertMounted();
-        return result;
+    put(body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
+        return this.#track(
+            async () => {
+                try {
+                    await this.#assertMounted();
+                } catch (error) {
+                    discard(body);
+                    throw error;
+                }
+                const result = await this.#guard(() => this.#inner.put(body, options));
+                // The mount could have vanished between the check and the publish; then the bytes may
+                // sit in the bare directory, and the caller must not record them.
+                await this.#assertMounted();
+                return result;
+            },
+            () => discard(body),
+        );
     }
 
-    async get(pointer: string, options?: GetOptions): Promise<Readable> {
-        await this.#assertMounted();
-        return this.#guard(() => this.#inner.get(pointer, options));
+    get(pointer: string, options?: GetOptions): Promise<Readable> {
+        return this.#checked(() => this.#inner.get(pointer, options));
     }
 
-    async stat(pointer: string): Promise<ObjectInfo> {
-        await this.#assertMounted();
-        return this.#guard(() => this.#inner.stat(pointer));
+    stat(pointer: string): Promise<ObjectInfo> {
+        return this.#checked(() => this.#inner.stat(pointer));
     }
 
-    async exists(pointer: string): Promise<boolean> {
-        await this.#assertMounted();
-        return this.#guard(() => this.#inner.exists(pointer));
+    exists(pointer: string): Promise<boolean> {
+        return this.#checked(() => this.#inner.exists(pointer));
     }
 
-    async delete(pointer: string): Promise<void> {
-        await this.#assertMounted();
-        return this.#guard(() => this.#inner.delete(pointer));
+    delete(pointer: string): Promise<void> {
+        return this.#checked(() => this.#inner.delete(pointer));
     }
 
     async *list(prefix?: string): AsyncIterable<ObjectInfo> {
+        if (this.#closing !== undefined) throw this.#closedError();
         await this.#assertMounted();
         try {
             yield* this.#inner.list(prefix);
@@ -173,6 +180,7 @@ class MountedStore implements SshfsStore {
 
     close(): Promise<void> {
         this.#closing ??= (async () => {
+            while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
             await this.#inner.close();
             if (this.#ownsMount) {
                 this.#ownsMount = false;
@@ -186,11 +194,32 @@ class MountedStore implements SshfsStore {
         return this.close();
     }
 
-    #assertMounted(): Promise<void> {
+    /** Runs an operation tracked for close(); refuses it once close() was called. */
+    #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
         if (this.#closing !== undefined) {
-            // The inner store gives the closed error; no need to probe a mount we may have unmounted.
-            return Promise.resolve();
+            onRefused?.();
+            return Promise.reject(this.#closedError());
         }
+        const promise = operation();
+        const tracked = promise.finally(() => this.#inFlight.delete(tracked));
+        tracked.catch(() => {});
+        this.#inFlight.add(tracked);
+        return promise;
+    }
+
+    /** A tracked operation behind a mount check, with mount-aware errors. */
+    #checked<T>(operation: () => Promise<T>): Promise<T> {
+        return this.#track(async () => {
+            await this.#assertMounted();
+            return this.#guard(operation);
+        });
+    }
+
+    #closedError(): StoreError {
+        return new StoreError('UNAVAILABLE', `the store ${this.location} is closed; open a new one`);
+    }
+
+    #assertMounted(): Promise<void> {
         return assertMounted(this.mountpoint, {
             timeoutMs: this.#timeoutMs,
             ...(this.#remote !== undefined && { remote: this.#remote }),
@@ -208,9 +237,6 @@ class MountedStore implements SshfsStore {
     /** An operation failed: if the mount went away meanwhile, say that instead of the raw errno. */
     async #explain(error: unknown): Promise<unknown> {
         if (error instanceof StoreError && REQUEST_ERRORS.has(error.code)) return error;
-        if (this.#closing !== undefined) return error;
-        const status = await this.checkMount().catch(() => undefined);
-        if (status === undefined || status.state === 'mounted') return error;
         try {
             await this.#assertMounted();
         } catch (mountError) {
