@@ -1,0 +1,315 @@
+/**
+ * End-to-end proof of the data path (issue #3, "Must show"), through the built `hyperprov` CLI as a
+ * real child process, on the three stores with their real backends: a local directory, MinIO
+ * (S3) and a private sshd mounted with sshfs. For each store:
+ *  1. kill -9 while a 1 GiB file is in flight: no record, nothing visible; the same command again
+ *     records it exactly once;
+ *  2. a file appended to while it is hashed is refused (FILE_CHANGED) or recorded with the checksum
+ *     of exactly the bytes stored, never anything else;
+ *  3. a record is committed only once the backend holds the bytes (read back through a fresh store
+ *     instance, a fresh mount, the backend itself); a store that fails mid-upload gives
+ *     STORE_UNAVAILABLE and leaves the ledger as it was;
+ *  4. `fetch` verifies: bytes tampered with on the backend are never written out.
+ * Tests of one store run in order and share one project; the outage test comes last (it takes
+ * the server down for good).
+ */
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ProvenanceRecord } from '@hyperprov/chaincode';
+import { EXIT_CODES } from '../cli/exit-codes.js';
+import { ensureCliBuilt, runHyperprov, type CliRun } from '../cli/testing/cli-process.js';
+import { writeGeneratedFile, type GeneratedFile } from './big-file.js';
+import { startHyperprov, whileRunning, type RunningCli } from './cli-child.js';
+import {
+    listPointers,
+    readObject,
+    startLocalStore,
+    startS3Store,
+    startSshfsStore,
+    type RemoteStoreFixture,
+    type Staged,
+    type StoreFixture,
+} from './store-fixtures.js';
+
+const MiB = 1024 * 1024;
+/** The "1 GB file" of the issue. HYPERPROV_E2E_BIG_MIB makes it smaller for a quick local run. */
+const BIG_SIZE = Number(process.env.HYPERPROV_E2E_BIG_MIB ?? 1024) * MiB;
+/** Bytes that must have reached the backend before the kill, so the kill hits a transfer in flight. */
+const IN_FLIGHT = 32 * MiB;
+
+let work: string;
+let big: GeneratedFile;
+
+beforeAll(async () => {
+    ensureCliBuilt();
+    work = await mkdtemp(path.join(tmpdir(), 'hp-e2e-'));
+    big = await writeGeneratedFile(path.join(work, 'big.bin'), BIG_SIZE);
+}, 300_000);
+
+afterAll(async () => {
+    if (work) await rm(work, { recursive: true, force: true });
+});
+
+/** One project initialised on a store, and the CLI calls the tests make on it. */
+interface Project {
+    dir: string;
+    hp(...args: string[]): Promise<CliRun>;
+    start(...args: string[]): RunningCli;
+    height(): Promise<bigint>;
+}
+
+async function createProject(fixture: StoreFixture, storeUrl = fixture.url): Promise<Project> {
+    const dir = await mkdtemp(path.join(work, `project-${fixture.kind}-`));
+    const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: dir, env: fixture.env });
+    const init = await hp('init', '--store', storeUrl, '--json');
+    expect(init.code, init.stdout + init.stderr).toBe(0);
+    return {
+        dir,
+        hp,
+        start: (...args) => startHyperprov(args, { cwd: dir, env: fixture.env }),
+        height: async () => {
+            const status = await hp('status', '--json');
+            expect(status.code, status.stdout + status.stderr).toBe(0);
+            return BigInt(status.json().ledger.height);
+        },
+    };
+}
+
+/** Runs with --json and expects success. */
+async function ok<T = any>(project: Project, ...args: string[]): Promise<T> {
+    const run = await project.hp(...args, '--json');
+    expect(run.code, `hyperprov ${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(0);
+    return run.json<T>();
+}
+
+/** Asserts the key has no record at all. */
+async function expectNoRecord(project: Project, key: string): Promise<void> {
+    const got = await project.hp('get', key, '--json');
+    expect(got.code, got.stdout).toBe(EXIT_CODES.NOT_FOUND);
+    expect(got.json().error.code).toBe('NOT_FOUND');
+}
+
+/** Waits until the backend has received at least `bytes` of an unfinished put of the running command. */
+function waitForStaged(fixture: StoreFixture, cli: RunningCli, bytes: number): Promise<Staged> {
+    return whileRunning(
+        cli,
+        async () => {
+            const staged = await fixture.staged();
+            return staged.bytes >= bytes ? staged : undefined;
+        },
+        `${bytes} bytes reached the ${fixture.kind} store`,
+        { intervalMs: 10 },
+    );
+}
+
+/** The four data-path properties on one store (the outage test is store-specific and comes after). */
+function dataPathTests(get: () => { fixture: StoreFixture; project: Project }): void {
+    it('kill -9 mid-transfer of a 1 GiB file: no record, nothing visible; the same command again records it once', async () => {
+        const { fixture, project } = get();
+        const key = 'models/big';
+        const heightBefore = await project.height();
+        const visibleBefore = await listPointers(fixture);
+
+        const cli = project.start('record', big.path, '--key', key, '--json');
+        const inFlight = await waitForStaged(fixture, cli, IN_FLIGHT);
+        cli.child.kill('SIGKILL');
+        const killed = await cli.exited;
+        expect(killed.signal, killed.stdout + killed.stderr).toBe('SIGKILL');
+        expect(inFlight.bytes).toBeLessThan(big.size);
+        console.info(`[${fixture.kind}] killed with ${(inFlight.bytes / MiB).toFixed(0)} MiB of ${big.size / MiB} MiB on the backend`);
+
+        // The partial upload is still in the backend's staging area (nobody cleaned it yet)…
+        expect((await fixture.staged()).uploads).toBeGreaterThanOrEqual(1);
+        // …but nothing is visible through the store, and nothing was recorded.
+        await expectNoRecord(project, key);
+        expect(await project.height()).toBe(heightBefore);
+        expect(await listPointers(fixture)).toEqual(visibleBefore);
+
+        const again = await project.hp('record', big.path, '--key', key, '--json');
+        expect(again.code, again.stdout + again.stderr).toBe(0);
+        const record = again.json<ProvenanceRecord>();
+        expect(record).toMatchObject({ key, checksum: big.checksum, size: big.size, location: fixture.location });
+        expect(await project.height()).toBe(heightBefore + 1n);
+        const history = await ok(project, 'history', key);
+        expect(history.items.map((r: ProvenanceRecord) => r.id)).toEqual([record.id]);
+        const verify = await project.hp('verify', key, '--json');
+        expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+        expect(verify.json().objects).toMatchObject({ ok: true, checked: 1, problems: [] });
+        expect((await listPointers(fixture)).sort()).toEqual([...visibleBefore, record.pointer].sort());
+
+        if (fixture.kind === 's3') {
+            // A killed process cannot abort its multipart upload: it stays invisible until the
+            // store's stale-upload sweep (default after 24 h; forced here) aborts it.
+            expect((await fixture.staged()).uploads).toBe(1);
+            const store = await fixture.openStore();
+            try {
+                expect(await (store as import('@hyperprov/storage-s3').S3ObjectStore).abortStaleUploads(0)).toHaveLength(1);
+            } finally {
+                await store.close();
+            }
+        }
+        // The temp file of the killed writer is gone (a store removes those of dead pids on open).
+        expect(await fixture.staged()).toEqual({ uploads: 0, bytes: 0 });
+    });
+
+    it('a file appended to while it is hashed is refused (FILE_CHANGED) or recorded with the checksum of the stored bytes', async () => {
+        const { fixture, project } = get();
+        const key = 'models/growing';
+        const file = path.join(project.dir, 'growing.bin');
+        await writeGeneratedFile(file, 256 * MiB);
+        const heightBefore = await project.height();
+        const visibleBefore = await listPointers(fixture);
+
+        const cli = project.start('record', file, '--key', key, '--json');
+        // Reading has started once the backend sees the first bytes (S3: the first part in flight).
+        await whileRunning(cli, async () => ((await fixture.staged()).uploads > 0 ? true : undefined), 'the upload started', { intervalMs: 5 });
+        let appended = 0;
+        const extra = Buffer.alloc(MiB, 0x5a);
+        while (cli.running()) {
+            await appendFile(file, extra);
+            appended++;
+            await new Promise((resolve) => setTimeout(resolve, 5));
+        }
+        const exit = await cli.exited;
+        expect(appended).toBeGreaterThan(0);
+
+        if (exit.code === EXIT_CODES.FILE_CHANGED) {
+            expect(exit.json().error.code).toBe('FILE_CHANGED');
+            await expectNoRecord(project, key);
+            expect(await project.height()).toBe(heightBefore);
+            expect(await listPointers(fixture)).toEqual(visibleBefore);
+            console.info(`[${fixture.kind}] appended ${appended} MiB while recording: refused with FILE_CHANGED`);
+        } else {
+            expect(exit.code, exit.stdout + exit.stderr).toBe(0);
+            const record = exit.json<ProvenanceRecord>();
+            expect(await readObject(fixture, record.pointer)).toEqual({ checksum: record.checksum, size: record.size });
+            expect(await project.height()).toBe(heightBefore + 1n);
+            console.info(`[${fixture.kind}] appended ${appended} MiB while recording: recorded ${record.size} bytes, matching the store`);
+        }
+    });
+
+    it('a record is committed only with the bytes on the backend: a fresh store instance and the backend itself read them back', async () => {
+        const { fixture, project } = get();
+        const file = await writeGeneratedFile(path.join(project.dir, 'checkpoint.bin'), 40 * MiB + 3);
+        const record = await ok<ProvenanceRecord>(project, 'record', file.path, '--key', 'models/durable');
+        expect(record).toMatchObject({ checksum: file.checksum, size: file.size });
+        // sshfs: through a new mount, so nothing comes from the old mount's caches.
+        await fixture.remount?.();
+        expect(await fixture.backendObject(record.pointer)).toEqual({ checksum: file.checksum, size: file.size });
+        expect(await readObject(fixture, record.pointer)).toEqual({ checksum: file.checksum, size: file.size });
+        const verify = await project.hp('verify', 'models/durable', '--json');
+        expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+    });
+
+    it('fetch verifies: after tampering on the backend it exits CHECKSUM_MISMATCH and writes nothing', async () => {
+        const { fixture, project } = get();
+        const file = await writeGeneratedFile(path.join(project.dir, 'weights.bin'), 24 * MiB + 11);
+        const record = await ok<ProvenanceRecord>(project, 'record', file.path, '--key', 'models/fetched');
+        const out = path.join(project.dir, 'out');
+        await mkdir(out);
+        const fetched = await ok(project, 'fetch', 'models/fetched', path.join(out, 'good.bin'));
+        expect(fetched.bytes).toBe(file.size);
+        expect((await readFile(path.join(out, 'good.bin'))).equals(await readFile(file.path))).toBe(true);
+
+        await fixture.tamper(record.pointer);
+        await fixture.remount?.();
+        const bad = await project.hp('fetch', 'models/fetched', path.join(out, 'bad.bin'), '--json');
+        expect(bad.code, bad.stdout + bad.stderr).toBe(EXIT_CODES.CHECKSUM_MISMATCH);
+        expect(bad.json().error.code).toBe('CHECKSUM_MISMATCH');
+        // An existing file is not replaced either, even with --force.
+        await writeFile(path.join(out, 'keep.bin'), 'previous contents');
+        const forced = await project.hp('fetch', 'models/fetched', path.join(out, 'keep.bin'), '--force', '--json');
+        expect(forced.code, forced.stdout + forced.stderr).toBe(EXIT_CODES.CHECKSUM_MISMATCH);
+        expect(await readFile(path.join(out, 'keep.bin'), 'utf8')).toBe('previous contents');
+        // No output, no temp file left beside it.
+        expect((await readdir(out)).sort()).toEqual(['good.bin', 'keep.bin']);
+        expect((await project.hp('verify', 'models/fetched', '--json')).code).toBe(EXIT_CODES.CHECKSUM_MISMATCH);
+    });
+}
+
+/** Records the big file, takes the store down once bytes are in flight, and checks nothing was recorded. */
+async function outageMidUpload(fixture: RemoteStoreFixture, project: Project): Promise<void> {
+    const key = 'models/outage';
+    const heightBefore = await project.height();
+    const cli = project.start('record', big.path, '--key', key, '--json');
+    await waitForStaged(fixture, cli, IN_FLIGHT);
+    await fixture.outage();
+    const exit = await cli.exited;
+    expect(exit.code, exit.stdout + exit.stderr).toBe(EXIT_CODES.STORE_UNAVAILABLE);
+    expect(exit.json().error.code).toBe('STORE_UNAVAILABLE');
+    console.info(`[${fixture.kind}] outage mid-upload: exit ${exit.code} after ${exit.ms.toFixed(0)} ms`);
+    await expectNoRecord(project, key);
+    expect(await project.height()).toBe(heightBefore);
+}
+
+describe('local store (file://)', { timeout: 300_000 }, () => {
+    let fixture: StoreFixture;
+    let project: Project;
+    beforeAll(async () => {
+        fixture = await startLocalStore();
+        project = await createProject(fixture);
+    }, 120_000);
+    afterAll(async () => {
+        await fixture?.dispose();
+    });
+    dataPathTests(() => ({ fixture, project }));
+
+    it.skipIf(process.getuid?.() !== 0)('a store that runs out of space mid-upload: STORE_UNAVAILABLE, ledger unchanged, nothing left behind', async () => {
+        // A real full disk: a 32 MiB tmpfs (mounting needs root, as the sshfs tests do).
+        const run = promisify(execFile);
+        const disk = await mkdtemp(path.join(work, 'tmpfs-'));
+        await run('mount', ['-t', 'tmpfs', '-o', 'size=32m', 'tmpfs', disk]);
+        try {
+            const small = await startLocalStore(path.join(disk, 'store'));
+            const full = await createProject(small);
+            const heightBefore = await full.height();
+            const file = await writeGeneratedFile(path.join(full.dir, 'too-big.bin'), 64 * MiB);
+            const failed = await full.hp('record', file.path, '--key', 'models/too-big', '--json');
+            expect(failed.code, failed.stdout + failed.stderr).toBe(EXIT_CODES.STORE_UNAVAILABLE);
+            await expectNoRecord(full, 'models/too-big');
+            expect(await full.height()).toBe(heightBefore);
+            expect(await small.staged()).toEqual({ uploads: 0, bytes: 0 });
+            expect(await listPointers(small)).toEqual([]);
+        } finally {
+            await run('umount', [disk]);
+        }
+    });
+});
+
+describe('S3 store (MinIO)', { timeout: 300_000 }, () => {
+    let fixture: Awaited<ReturnType<typeof startS3Store>>;
+    let project: Project;
+    beforeAll(async () => {
+        fixture = await startS3Store();
+        project = await createProject(fixture);
+    }, 900_000);
+    afterAll(async () => {
+        await fixture?.dispose();
+    });
+    dataPathTests(() => ({ fixture, project }));
+
+    it('MinIO killed mid-upload: STORE_UNAVAILABLE, nothing recorded', async () => {
+        await outageMidUpload(fixture, project);
+    });
+});
+
+describe('SSHFS store (private sshd + sshfs mount)', { timeout: 300_000 }, () => {
+    let fixture: Awaited<ReturnType<typeof startSshfsStore>>;
+    let project: Project;
+    beforeAll(async () => {
+        fixture = await startSshfsStore();
+        project = await createProject(fixture);
+    }, 600_000);
+    afterAll(async () => {
+        await fixture?.dispose();
+    });
+    dataPathTests(() => ({ fixture, project }));
+
+    it('sshd killed mid-upload: STORE_UNAVAILABLE, nothing recorded', async () => {
+        await outageMidUpload(fixture, project);
+    });
+});
