@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { readOptions } from './lib/options.mjs';
+import { settle } from './lib/disk.mjs';
 import { writeRandomFile } from './lib/files.mjs';
 import { load } from './lib/measure.mjs';
 import { createReport } from './lib/report.mjs';
@@ -49,6 +50,7 @@ try {
     if (sshfs) servers.push(sshfs);
     const checkpoint = path.join(work, 'checkpoint.bin');
     await writeRandomFile(checkpoint, opts.checkpointBytes);
+    await settle();
     const ctx = { opts, report, work, s3, sshfs, log, checkpoint };
     const loads = { start: load() };
 
@@ -56,6 +58,7 @@ try {
     if (opts.sections.has('overlap')) {
         ctx.bigFile = path.join(work, 'big.bin');
         await writeRandomFile(ctx.bigFile, opts.bigBytes);
+        await settle();
         await overlap(ctx);
         await rm(ctx.bigFile, { force: true });
     }

@@ -44,12 +44,16 @@ export function createReport(options) {
             }
             rows.push(full);
             console.log(formatRow(full));
+            if (full.detail) console.log(`    ${full.detail}`);
             return full;
         },
         /** Prints the table and writes the JSON; returns the JSON path. */
         async finish(extra = {}) {
             console.log(`\n${'figure'.padEnd(58)} ${'HyperProv'.padStart(12)} ${'baseline (same run)'.padEnd(40)} ${'ratio'.padStart(7)} ${'target'.padEnd(14)} result`);
-            for (const row of rows) console.log(formatRow(row));
+            for (const row of rows) {
+                console.log(formatRow(row));
+                if (row.detail) console.log(`    ${row.detail}`);
+            }
             const file = options.json ?? path.join(RESULTS_DIR, `data-path-${started.toISOString().replace(/[:.]/g, '-')}.json`);
             await mkdir(path.dirname(file), { recursive: true });
             const document = {

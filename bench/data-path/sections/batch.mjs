@@ -12,6 +12,7 @@ import { ensureDvc, createDvcProject } from '../lib/dvc.mjs';
 import { writeRandomFile } from '../lib/files.mjs';
 import { load, mapLimit, measure } from '../lib/measure.mjs';
 import { createProject } from '../lib/projects.mjs';
+import { checkDiskSpace, settle } from '../lib/disk.mjs';
 import { BUCKET } from '../lib/servers.mjs';
 import { cp, cpSync, plainUpload } from './baselines.mjs';
 
@@ -25,9 +26,11 @@ export async function batch(ctx) {
     await mkdir(dataDir, { recursive: true });
     const names = Array.from({ length: opts.files }, (_, i) => `ckpt-${String(i).padStart(3, '0')}.bin`);
     const files = names.map((name) => path.join(dataDir, name));
+    const total = opts.files * opts.checkpointBytes;
+    await checkDiskSpace(dataDir, total);
     log(`generating ${opts.files} × ${(opts.checkpointBytes / 1e6).toFixed(0)} MB of random bytes…`);
     for (const file of files) await writeRandomFile(file, opts.checkpointBytes);
-    const total = opts.files * opts.checkpointBytes;
+    await settle();
     const what = `${opts.files} × ${(opts.checkpointBytes / 1e6).toFixed(0)} MB`;
     const conc = opts.concurrency;
 
@@ -46,13 +49,22 @@ export async function batch(ctx) {
         try {
             await project.addRemote(remoteName, url, settings);
             const add = await measure(() => project.exec('add', '--quiet', ...names));
+            await settle(); // DVC's copy into .dvc/cache is written back before the push is timed
             const push = await measure(() => project.exec('push', '--quiet'));
             return { seconds: add.seconds + push.seconds, add: add.seconds, push: push.seconds };
         } finally {
             await project.remove(files);
+            await settle();
         }
     };
-    const dvcRow = (id, label, ours, d) =>
+    const dvcRow = async (id, label, ours, run) => {
+        let d;
+        try {
+            d = await run();
+        } catch (error) {
+            report.add({ id, figure: `${what} → ${label}: DVC failed: ${error.message.split('\n').slice(0, 3).join(' ')}`, value: NaN, unit: 's' });
+            return;
+        }
         report.add({
             id,
             figure: `${what} → ${label}: dvc add + dvc push`,
@@ -66,12 +78,15 @@ export async function batch(ctx) {
             target: 'DVC ≥ 3× HP',
             detail: `dvc add ${d.add.toFixed(1)} s, dvc push ${d.push.toFixed(1)} s`,
         });
+    };
 
     if (s3 && opts.stores.has('s3')) {
         const plain = await measure(() => mapLimit(files, conc, (file, i) => plainUpload(s3, file, `plain-batch/${i}.bin`)));
         await s3.empty('plain-batch');
+        await settle();
         const ours = await recordAll(s3.storeUrl('hp-batch'), 'batch-s3');
         await s3.empty('hp-batch');
+        await settle();
         report.add({
             id: 'batch.s3',
             figure: `${what} → S3 (MinIO): record all (${conc} in flight)`,
@@ -93,9 +108,13 @@ export async function batch(ctx) {
             target: '≤ 3',
         });
         if (dvc) {
-            const d = await dvcRun('minio', `s3://${BUCKET}/dvc-batch`, { endpointurl: s3.endpoint, region: s3.server.region });
-            await s3.empty('dvc-batch');
-            dvcRow('batch.s3.dvc', 'S3 (MinIO)', ours, d);
+            await dvcRow('batch.s3.dvc', 'S3 (MinIO)', ours, async () => {
+                try {
+                    return await dvcRun('minio', `s3://${BUCKET}/dvc-batch`, { endpointurl: s3.endpoint, region: s3.server.region });
+                } finally {
+                    await s3.empty('dvc-batch');
+                }
+            });
         }
     }
 
@@ -104,13 +123,16 @@ export async function batch(ctx) {
         await mkdir(cpDir);
         const plain = await measure(() => mapLimit(files, conc, (file) => cp(file, cpDir)));
         await rm(cpDir, { recursive: true, force: true });
+        await settle();
         await mkdir(cpDir);
         const plainSync = await measure(() => mapLimit(files, conc, (file) => cpSync(file, path.join(cpDir, path.basename(file)))));
         await rm(cpDir, { recursive: true, force: true });
+        await settle();
         const storeDir = path.join(sshfs.mountpoint, 'hp-batch');
         await mkdir(storeDir);
         const ours = await recordAll(`sshfs://${storeDir}`, 'batch-sshfs');
         await rm(storeDir, { recursive: true, force: true });
+        await settle();
         report.add({
             id: 'batch.sshfs',
             figure: `${what} → SSHFS: record all (${conc} in flight)`,
@@ -128,15 +150,23 @@ export async function batch(ctx) {
         });
         if (dvc) {
             const remote = path.join(sshfs.mountpoint, 'dvc-batch');
-            const d = await dvcRun('sshfs', remote, {});
-            await rm(remote, { recursive: true, force: true });
-            dvcRow('batch.sshfs.dvc', 'SSHFS (local remote on the mount)', ours, d);
+            await dvcRow('batch.sshfs.dvc', 'SSHFS (local remote on the mount)', ours, async () => {
+                try {
+                    return await dvcRun('sshfs', remote, {});
+                } finally {
+                    await rm(remote, { recursive: true, force: true });
+                }
+            });
             if (opts.dvcSsh) {
                 const { server } = sshfs;
                 const dir = path.join(server.remoteDir, 'dvc-ssh');
-                const e = await dvcRun('ssh', `ssh://${server.user}@127.0.0.1${dir}`, { port: server.port, keyfile: server.identityFile });
-                await rm(dir, { recursive: true, force: true });
-                dvcRow('batch.sshfs.dvc-ssh', 'sshd via dvc-ssh (asyncssh)', ours, e);
+                await dvcRow('batch.sshfs.dvc-ssh', 'sshd via dvc-ssh (asyncssh)', ours, async () => {
+                    try {
+                        return await dvcRun('ssh', `ssh://${server.user}@127.0.0.1${dir}`, { port: server.port, keyfile: server.identityFile });
+                    } finally {
+                        await rm(dir, { recursive: true, force: true });
+                    }
+                });
             }
         }
     }

@@ -71,7 +71,6 @@ export async function overlap(ctx) {
                 uploadOnly: u,
                 recorded: r,
             });
-            console.log(`    ${report.rows.at(-1).detail}`);
             if (name === 's3') {
                 report.add({
                     id: 'cpu.s3.big',

@@ -7,6 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { initTracker } from '@hyperprov/tracker';
+import { settle } from '../lib/disk.mjs';
 import { writeRandomFile } from '../lib/files.mjs';
 
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'record-child.mjs');
@@ -26,6 +27,7 @@ export async function peakRss(ctx) {
     log(`generating ${(opts.rssBytes / 2 ** 20).toFixed(0)} MiB for the RSS figure…`);
     await writeRandomFile(bigFile, opts.rssBytes);
     await writeRandomFile(tinyFile, 1e6);
+    await settle();
     const stores = {
         local: { url: undefined, label: 'local store' },
         sshfs: sshfs && { url: `sshfs://${sshfs.mountpoint}/hp-rss`, dir: path.join(sshfs.mountpoint, 'hp-rss'), label: 'SSHFS' },
@@ -55,7 +57,6 @@ export async function peakRss(ctx) {
                 detail: `= ${(big.peakRssKiB / 1024).toFixed(0)} MiB; 1 MB file: ${mb(tiny.peakRssKiB).toFixed(0)} MB; process at start ${mb(big.startRssKiB).toFixed(0)} MB; peak (MB) heap ${big.peakMemoryUsageMB.heapTotal}, off-heap buffers ${big.peakMemoryUsageMB.arrayBuffers}; big record ${big.seconds.toFixed(1)} s, ${big.cpuSeconds.toFixed(1)} CPU-s`,
                 children: { tiny, mid, big },
             });
-            console.log(`    ${report.rows.at(-1).detail}`);
             if (setup.dir) await rm(setup.dir, { recursive: true, force: true });
             if (name === 's3') await s3.empty('hp-rss');
         }
