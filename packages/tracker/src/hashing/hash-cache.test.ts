@@ -11,9 +11,12 @@ const A = `sha256:${'a'.repeat(64)}`;
 const B = `sha256:${'b'.repeat(64)}`;
 const OLD = 1_600_000_000_000; // 2020: well outside the racy window
 
-function identity(ino: bigint, mtimeMs = OLD): FileIdentity {
-    return { dev: 1n, ino, size: 10n, mtimeNs: BigInt(mtimeMs) * 1_000_000n };
+function identity(ino: bigint, changedMs = OLD): FileIdentity {
+    const ns = BigInt(changedMs) * 1_000_000n;
+    return { dev: 1n, ino, size: 10n, mtimeNs: ns, ctimeNs: ns };
 }
+
+const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let dir: string;
 let pool: HashPool;
@@ -39,6 +42,7 @@ describe('hash cache', () => {
         expect(reopened.get(identity(1n))).toBe(A);
         expect(reopened.get({ ...identity(1n), size: 11n })).toBeUndefined();
         expect(reopened.get({ ...identity(1n), mtimeNs: identity(1n).mtimeNs + 1n })).toBeUndefined();
+        expect(reopened.get({ ...identity(1n), ctimeNs: identity(1n).ctimeNs + 1n })).toBeUndefined();
         await reopened.close();
     });
 
@@ -68,6 +72,7 @@ describe('hash cache', () => {
         const path = join(dir, 'data.bin');
         await writeFile(path, 'first version');
         await utimes(path, OLD / 1000, OLD / 1000);
+        await pause(30); // past the timestamp tick of that change
         const first = await hashFile(path, { pool, cache });
         expect(first.cached).toBe(false);
         const reads = pool.stats.filesRead;
@@ -76,11 +81,29 @@ describe('hash cache', () => {
         expect(pool.stats.filesRead).toBe(reads); // not read again
         await writeFile(path, 'second version');
         await utimes(path, OLD / 1000 + 5, OLD / 1000 + 5);
+        await pause(30);
         const third = await hashFile(path, { pool, cache });
         expect(third.cached).toBe(false);
         expect(third.checksum).not.toBe(first.checksum);
         expect(pool.stats.filesRead).toBe(reads + 1);
         expect(identityOf(await stat(path, { bigint: true }))).toEqual(third.identity);
+        await cache.close();
+    });
+
+    it('sees a same-size rewrite that sets the old mtime back (cp -p), by its ctime', async () => {
+        const cache = await openHashCache(join(dir, 'mtime-restored'));
+        const path = join(dir, 'restored.bin');
+        await writeFile(path, 'AAAA version');
+        await utimes(path, OLD / 1000, OLD / 1000);
+        await pause(30);
+        const first = await hashFile(path, { pool, cache });
+        await pause(30);
+        await writeFile(path, 'BBBB version'); // same size…
+        await utimes(path, OLD / 1000, OLD / 1000); // …and the same mtime as before
+        await pause(30);
+        const second = await hashFile(path, { pool, cache });
+        expect(second.cached).toBe(false);
+        expect(second.checksum).not.toBe(first.checksum);
         await cache.close();
     });
 });

@@ -1,6 +1,7 @@
 /**
  * The hash cache: `sha256` of file versions already hashed, keyed by (device, inode, size, mtime
- * in ns), so unchanged files are not read again (dataset re-scans, re-recording a checkpoint).
+ * and ctime in ns; see file-identity.ts), so unchanged files are not read again (dataset
+ * re-scans, re-recording a checkpoint).
  *
  * Persisted as an append-only JSON-lines log in the given directory; later lines win, a torn last
  * line (crash mid-append) is ignored, and the log is compacted when mostly superseded. Appends are
@@ -16,8 +17,10 @@ import { identityKey, type FileIdentity } from './file-identity.js';
 /** Options of {@link openHashCache}. */
 export interface HashCacheOptions {
     /**
-     * Versions modified less than this long before hashing started are not cached (default 2 s):
-     * a write in the same timestamp tick would keep the mtime, so such an entry could go stale.
+     * Versions modified (mtime) less than this long before hashing started are not cached
+     * (default 2 s, the coarsest common timestamp granularity): a write in the same timestamp tick
+     * would keep the times, so such an entry could go stale (git's "racily clean"). A version whose
+     * old mtime was set back is safe to cache: any later write moves its mtime to "now".
      */
     racyWindowMs?: number;
 }
