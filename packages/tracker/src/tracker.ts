@@ -26,6 +26,7 @@ import {
 } from './config/index.js';
 import { TrackerError, isTrackerError } from './errors.js';
 import { createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from './identity/index.js';
+import type { LedgerVerification } from './ledger/embedded/index.js';
 import type { Ledger, LedgerInfo } from './ledger/ledger.js';
 import type { HashCache, HashPool } from './hashing/index.js';
 import { getLineage, type GetLineageOptions, type Lineage } from './lineage/lineage.js';
@@ -76,11 +77,11 @@ export interface VerifyOptions {
     signal?: AbortSignal;
 }
 
-/** A ledger check, as reported by the backend. */
+/** A ledger check, as reported by the backend (height as a decimal string, for JSON). */
 export interface LedgerCheck {
     ok: boolean;
     height: string;
-    problems: { block?: number; key?: string; message: string }[];
+    problems: LedgerVerification['problems'];
 }
 
 /** Result of {@link Tracker.verify}: `ok` only if every selected check passed. */
@@ -219,8 +220,11 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options.hashThreads);
 }
 
+/** A ledger that may check itself locally (the embedded one does; a Fabric network is checked by its peers). */
+type VerifiableLedger = Ledger & { verify?: () => Promise<LedgerVerification> };
+
 /** Opens the configured ledger backend. The Fabric backend is loaded only when configured. */
-async function openLedger(config: TrackerConfig, hyperprovDir: string, identity: LocalIdentity): Promise<Ledger & { verify?: () => Promise<unknown> }> {
+async function openLedger(config: TrackerConfig, hyperprovDir: string, identity: LocalIdentity): Promise<VerifiableLedger> {
     if (config.ledger.backend === 'embedded') {
         const { openEmbeddedLedger } = await import('./ledger/embedded/index.js');
         return openEmbeddedLedger({
@@ -254,7 +258,7 @@ class ProjectTracker implements Tracker {
         readonly projectDir: string,
         private readonly hyperprovDir: string,
         readonly config: TrackerConfig,
-        private readonly ledger: Ledger & { verify?: () => Promise<unknown> },
+        private readonly ledger: VerifiableLedger,
         private readonly hashThreads?: number,
     ) {
         this.client = createProvenanceClient(ledger);
@@ -446,7 +450,7 @@ class ProjectTracker implements Tracker {
                 problems: [{ message: `the ${info.backend} backend is verified by its own peers; nothing to check locally` }],
             };
         }
-        const result = (await this.ledger.verify()) as { ok: boolean; height: bigint | number; problems: LedgerCheck['problems'] };
+        const result = await this.ledger.verify();
         return { ok: result.ok, height: String(result.height), problems: result.problems };
     }
 

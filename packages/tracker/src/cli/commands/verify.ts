@@ -80,6 +80,9 @@ function failureCode(report: VerifyReport): TrackerErrorCode {
     return 'STORE_UNAVAILABLE';
 }
 
+/** Ledger problems printed for humans; --json has them all. */
+const MAX_SHOWN = 10;
+
 function renderReport(report: VerifyReport): string {
     const lines: string[] = [];
     if (report.objects) {
@@ -89,7 +92,10 @@ function renderReport(report: VerifyReport): string {
     }
     if (report.ledger) {
         lines.push(`ledger: ${report.ledger.ok ? 'ok' : 'CORRUPT'} (height ${report.ledger.height})`);
-        for (const problem of report.ledger.problems) {
+        // The first problems name the cause (the first bad block comes first); the rest are
+        // usually its consequences, so a terminal gets a bounded list.
+        const shown = report.ledger.problems.slice(0, MAX_SHOWN);
+        for (const problem of shown) {
             const where = [problem.block !== undefined ? `block ${problem.block}` : '', problem.key !== undefined ? `key ${JSON.stringify(problem.key)}` : '']
                 .filter(Boolean)
                 .join(', ');
@@ -97,6 +103,9 @@ function renderReport(report: VerifyReport): string {
             const named = problem.block !== undefined && problem.message.startsWith(`block ${problem.block}`);
             lines.push(`  ${where && !named ? `${where}: ` : ''}${problem.message}`);
         }
+    }
+    if (report.ledger && report.ledger.problems.length > MAX_SHOWN) {
+        lines.push(`  … and ${report.ledger.problems.length - MAX_SHOWN} more (--json lists all)`);
     }
     lines.push(report.ok ? 'verify: OK' : 'verify: FAILED');
     return lines.join('\n');
