@@ -53,6 +53,7 @@ export const VERIFY_SCRATCH_PREFIX = 'verify-';
 const MAX_PROBLEMS = 100;
 const BATCH_OPS = 20_000;
 const SCAN_BATCH = 512;
+const LOOKUP_BATCH = 4096;
 
 /** Checks chain and state as of `input`; see the file comment. */
 export async function verifyLedger(input: VerifyInput): Promise<LedgerVerification> {
@@ -115,6 +116,23 @@ async function checkChain(
     let ops: BatchOp[] = [];
     let otherFound = 0;
     let savepoint: BatchOp | undefined;
+    const lookups: Extract<BatchOp, { type: 'put' }>[] = [];
+    let pendingLookup: Promise<void> = Promise.resolve();
+    const checkEntries = async (entries: Extract<BatchOp, { type: 'put' }>[]): Promise<void> => {
+        const values = await input.db.getMany(
+            entries.map((e) => e.key),
+            readOptions,
+        );
+        entries.forEach((entry, i) => {
+            const actual = values[i];
+            if (actual === undefined) {
+                add(describe(entry.key, 'is in the blocks but missing from the state database'));
+            } else {
+                otherFound += 1;
+                if (!actual.equals(entry.value)) add(describe(entry.key, 'differs from what the blocks say'));
+            }
+        });
+    };
     for await (const line of input.file.lines(0, input.fileSize)) {
         if ('torn' in line) {
             add({ block: expected, message: `block ${expected}: incomplete record at the end of the block file (byte ${line.torn}); reopening the ledger cuts it off` });
@@ -155,14 +173,13 @@ async function checkChain(
             } else if (mode === 'collect') {
                 ops.push({ type: 'put', key: op.key, value: EMPTY });
             } else if (op.type === 'put') {
-                const actual = input.db.getSync(op.key, readOptions);
-                if (actual === undefined) {
-                    add(describe(op.key, 'is in the blocks but missing from the state database'));
-                } else {
-                    otherFound += 1;
-                    if (!actual.equals(op.value)) add(describe(op.key, 'differs from what the blocks say'));
-                }
+                lookups.push(op);
             }
+        }
+        if (lookups.length >= LOOKUP_BATCH) {
+            // One multi-get on LevelDB's threads while the main thread parses the next blocks.
+            await pendingLookup;
+            pendingLookup = checkEntries(lookups.splice(0));
         }
         if (ops.length >= BATCH_OPS) {
             await scratch.batch(ops);
@@ -171,6 +188,8 @@ async function checkChain(
         previous = block.hash;
         expected += 1;
     }
+    await pendingLookup;
+    if (lookups.length) await checkEntries(lookups.splice(0));
     if (savepoint?.type === 'put') {
         if (mode === 'collect') {
             ops.push({ type: 'put', key: savepoint.key, value: EMPTY });
