@@ -322,7 +322,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             const binding = await this.#contract();
             checkInvocation(binding, fn, args);
             view = committedView(this.#store, this.#db.snapshot());
-            const stub = new EmbeddedStub(view, newTxId(this.#identity), Date.now());
+            const stub = new EmbeddedStub(view, newTxId(this.#identity), Date.now(), { signal: options.signal });
             let result: string;
             try {
                 result = await invokeContract(binding, fn, args, stub, this.#clientIdentity);
@@ -430,7 +430,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         checkAborted(signal);
         const txId = newTxId(this.#identity);
         const timestampMs = Date.now();
-        const stub = new EmbeddedStub(pendingView(committedView(this.#store), this.#overlay), txId, timestampMs);
+        const stub = new EmbeddedStub(pendingView(committedView(this.#store), this.#overlay), txId, timestampMs, { signal });
         let result: string;
         try {
             result = await invokeContract(binding, fn, args, stub, this.#clientIdentity);

@@ -121,6 +121,17 @@ describe('EmbeddedStub', () => {
         ]);
     });
 
+    it('stops a simulation at its next read once the signal aborts', async () => {
+        const controller = new AbortController();
+        const stub = new EmbeddedStub(memoryView({ a: '1', b: '2' }), 'tx', 0, { signal: controller.signal });
+        expect((await stub.getState('a')).toString()).toBe('1');
+        const iterator = await stub.getStateByRange('', '');
+        expect((await iterator.next()).done).toBe(false);
+        controller.abort();
+        await expect(stub.getState('b')).rejects.toMatchObject({ code: 'ABORTED' });
+        await expect(iterator.next()).rejects.toMatchObject({ code: 'ABORTED' });
+    });
+
     it('keeps only the last event and exposes tx id and timestamp', () => {
         const stub = new EmbeddedStub(memoryView({}), 'abc', 1_700_000_000_123);
         stub.setEvent('first', Buffer.from('1'));

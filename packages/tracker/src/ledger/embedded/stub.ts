@@ -13,6 +13,7 @@
  */
 import type { StateEntry, StateView } from './state-view.js';
 import type { HistoryEntry } from './state-db.js';
+import { TrackerError } from '../../errors.js';
 
 const COMPOSITEKEY_NS = '\x00';
 const MIN_UNICODE_RUNE_VALUE = '\u0000';
@@ -62,11 +63,19 @@ export class EmbeddedStub {
     #paginated = false;
     readonly #iterators = new Set<ShimIterator<unknown>>();
 
-    constructor(view: StateView, txId: string, timestampMs: number, channel = 'hyperprov') {
+    readonly #signal: AbortSignal | undefined;
+
+    /** `signal` stops the simulation at its next read (long lineage queries, for example). */
+    constructor(view: StateView, txId: string, timestampMs: number, options: { channel?: string; signal?: AbortSignal } = {}) {
         this.#view = view;
         this.#txId = txId;
         this.#timestampMs = timestampMs;
-        this.#channel = channel;
+        this.#channel = options.channel ?? 'hyperprov';
+        this.#signal = options.signal;
+    }
+
+    #checkAborted(): void {
+        if (this.#signal?.aborted) throw new TrackerError('ABORTED', 'the operation was aborted; nothing was recorded', { cause: this.#signal.reason });
     }
 
     /** The simulation's results. */
@@ -96,6 +105,7 @@ export class EmbeddedStub {
     }
 
     async getState(key: string): Promise<Buffer> {
+        this.#checkAborted();
         checkKeyType(key);
         const value = this.#view.get(key);
         return value === undefined ? Buffer.alloc(0) : Buffer.from(value);
@@ -246,7 +256,10 @@ export class EmbeddedStub {
         const iterators = this.#iterators;
         iterators.add(iterator as ShimIterator<unknown>);
         return {
-            next: () => iterator.next(),
+            next: () => {
+                this.#checkAborted();
+                return iterator.next();
+            },
             close: async () => {
                 iterators.delete(iterator as ShimIterator<unknown>);
                 await iterator.close();
