@@ -256,7 +256,7 @@ export class EmbeddedStub {
         const iterators = this.#iterators;
         iterators.add(iterator as ShimIterator<unknown>);
         return {
-            next: () => {
+            next: async () => {
                 this.#checkAborted();
                 return iterator.next();
             },
