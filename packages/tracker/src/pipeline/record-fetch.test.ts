@@ -72,6 +72,18 @@ describe('fetchRecordBytes', () => {
         expect(await readdir(path.join(dir, 'out'))).toEqual([]);
     });
 
+    it('creates missing directories only for bytes that match', async () => {
+        await flipStoredByte();
+        await expect(fetchRecordBytes(record, store, path.join(dir, 'out', 'a', 'b', 'model.pt'))).rejects.toSatisfy((e) =>
+            isTrackerError(e, 'CHECKSUM_MISMATCH'),
+        );
+        expect(await readdir(path.join(dir, 'out'))).toEqual([]);
+        await flipStoredByte();
+        const result = await fetchRecordBytes(record, store, path.join(dir, 'out', 'a', 'b', 'model.pt'));
+        expect((await readFile(result.path)).equals(body)).toBe(true);
+        expect(await readdir(path.join(dir, 'out'))).toEqual(['a']);
+    });
+
     it('refuses to replace an existing file unless forced', async () => {
         const target = path.join(dir, 'out', 'model.pt');
         await writeFile(target, 'keep me');

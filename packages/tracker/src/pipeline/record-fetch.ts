@@ -37,9 +37,11 @@ export async function fetchRecordBytes(record: ProvenanceRecord, store: ObjectSt
     if (!options.force && (await exists(target))) {
         throw new TrackerError('ALREADY_EXISTS', `${target} already exists; choose another path or pass --force to replace it`);
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    // Same directory as the target, so the final rename is atomic and never crosses filesystems.
-    const tmp = path.join(path.dirname(target), `.${path.basename(target)}.hyperprov-${randomBytes(6).toString('hex')}.tmp`);
+    // The temp file goes in the target's directory, or its nearest existing ancestor: same
+    // filesystem, so publishing is an atomic rename, and missing directories are created only
+    // once the bytes proved right (a mismatch leaves no trace at all).
+    const tmpDir = await nearestExistingDir(path.dirname(target));
+    const tmp = path.join(tmpDir, `.${path.basename(target)}.hyperprov-${randomBytes(6).toString('hex')}.tmp`);
     const handle = await open(tmp, 'wx', 0o644);
     let published = false;
     try {
@@ -76,6 +78,7 @@ export async function fetchRecordBytes(record: ProvenanceRecord, store: ObjectSt
         }
         await handle.sync();
         await handle.close();
+        if (tmpDir !== path.dirname(target)) await mkdir(path.dirname(target), { recursive: true });
         if (options.force) {
             await rename(tmp, target);
         } else {
@@ -117,6 +120,18 @@ async function destination(record: ProvenanceRecord, out: string): Promise<strin
         // Missing: `out` names the file to create.
     }
     return resolved;
+}
+
+async function nearestExistingDir(dir: string): Promise<string> {
+    for (let current = dir; ; current = path.dirname(current)) {
+        try {
+            if ((await stat(current)).isDirectory()) return current;
+            throw new TrackerError('INVALID_ARGUMENT', `${current} is a file, so ${dir} cannot be created; choose another output path`);
+        } catch (error) {
+            if (error instanceof TrackerError) throw error;
+            if (path.dirname(current) === current) throw error;
+        }
+    }
 }
 
 async function exists(file: string): Promise<boolean> {
