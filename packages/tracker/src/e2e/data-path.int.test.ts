@@ -231,11 +231,14 @@ function dataPathTests(get: () => { fixture: StoreFixture; project: Project }): 
     });
 }
 
-/** Records the big file, takes the store down once bytes are in flight, and checks nothing was recorded. */
-async function outageMidUpload(fixture: RemoteStoreFixture, project: Project): Promise<void> {
+/** Records a new file, takes the store down once bytes are in flight, and checks nothing was recorded. */
+async function outageMidUpload(fixture: RemoteStoreFixture, project: Project, recover?: () => Promise<void>): Promise<void> {
     const key = 'models/outage';
+    // New bytes: the big file is already stored, and a content-addressed store would skip it.
+    const file = await writeGeneratedFile(path.join(project.dir, 'outage.bin'), 256 * MiB);
     const heightBefore = await project.height();
-    const cli = project.start('record', big.path, '--key', key, '--json');
+    const visibleBefore = recover ? await listPointers(fixture) : [];
+    const cli = project.start('record', file.path, '--key', key, '--json');
     await waitForStaged(fixture, cli, IN_FLIGHT);
     await fixture.outage();
     const exit = await cli.exited;
@@ -244,6 +247,11 @@ async function outageMidUpload(fixture: RemoteStoreFixture, project: Project): P
     console.info(`[${fixture.kind}] outage mid-upload: exit ${exit.code} after ${exit.ms.toFixed(0)} ms`);
     await expectNoRecord(project, key);
     expect(await project.height()).toBe(heightBefore);
+    if (recover) {
+        // Once the server is back, the interrupted upload is still not visible.
+        await recover();
+        expect(await listPointers(fixture)).toEqual(visibleBefore);
+    }
 }
 
 describe('local store (file://)', { timeout: 300_000 }, () => {
@@ -309,7 +317,10 @@ describe('SSHFS store (private sshd + sshfs mount)', { timeout: 300_000 }, () =>
     });
     dataPathTests(() => ({ fixture, project }));
 
-    it('sshd killed mid-upload: STORE_UNAVAILABLE, nothing recorded', async () => {
-        await outageMidUpload(fixture, project);
+    it('sshd killed mid-upload: STORE_UNAVAILABLE, nothing recorded, nothing visible once it is back', async () => {
+        await outageMidUpload(fixture, project, async () => {
+            await fixture.server.restart();
+            await fixture.remount();
+        });
     });
 });

@@ -203,7 +203,7 @@ export async function startS3Store(): Promise<RemoteStoreFixture & { server: Min
 }
 
 /** A private sshd on loopback, mounted with sshfs; the store is a directory inside the mount. */
-export async function startSshfsStore(): Promise<RemoteStoreFixture & { server: SshServer; mountpoint: string }> {
+export async function startSshfsStore(): Promise<RemoteStoreFixture & { server: SshServer; mountpoint: string; remount(): Promise<void> }> {
     await ensureSshTools();
     const server = await startSshServer();
     const mountpoint = path.join(server.dir, 'mnt');
