@@ -14,6 +14,7 @@ import path from 'node:path';
 import type { JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
 import { formatStoreUrl } from '@hyperprov/storage';
 import { checkRecordInput, createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
+import { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
 import {
     defaultConfig,
     findProjectDir,
@@ -42,6 +43,12 @@ export interface OpenTrackerOptions {
     dir?: string;
     /** Hash worker threads for `record` (default: available cores; the CLI uses 1 for its one file). */
     hashThreads?: number;
+    /**
+     * Let go of the embedded ledger while bytes move (record, fetch, dataset uploads), so other
+     * processes can use it meanwhile; it is reopened for the transaction. Costs a reopen per
+     * transfer, so long-running recorders leave it off (default); the CLI turns it on.
+     */
+    shareLedger?: boolean;
 }
 
 /** Options of {@link initTracker}. */
@@ -216,8 +223,10 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     const { projectDir, hyperprovDir } = await findProjectDir(options.dir ?? process.cwd());
     const config = await readConfig(hyperprovDir);
     const identity = await loadLocalIdentity(resolveConfigPath(hyperprovDir, config.identity.dir));
-    const ledger = await openLedger(config, hyperprovDir, identity);
-    return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options.hashThreads);
+    const ledger = createReleasableLedger(() => openLedger(config, hyperprovDir, identity));
+    // Open now, so a locked or damaged ledger is reported before any work starts.
+    await ledger.use(async () => undefined);
+    return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options);
 }
 
 /** A ledger that may check itself locally (the embedded one does; a Fabric network is checked by its peers). */
@@ -258,15 +267,19 @@ class ProjectTracker implements Tracker {
         readonly projectDir: string,
         private readonly hyperprovDir: string,
         readonly config: TrackerConfig,
-        private readonly ledger: VerifiableLedger,
-        private readonly hashThreads?: number,
+        private readonly ledger: ReleasableLedger<VerifiableLedger>,
+        private readonly options: OpenTrackerOptions,
     ) {
         this.client = createProvenanceClient(ledger);
     }
 
     async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
         const store = await this.#stores.open(this.config.store);
-        const ingest: Ingest = async (source, ingestOptions) => (await this.#ingester()).ingest(source, ingestOptions);
+        const ingest: Ingest = async (source, ingestOptions) => {
+            // Checks are done; while the bytes move, other processes may use the ledger.
+            await this.#releaseLedger();
+            return (await this.#ingester()).ingest(source, ingestOptions);
+        };
         return recordFile(this.client, ingest, store.location, file, options);
     }
 
@@ -344,7 +357,16 @@ class ProjectTracker implements Tracker {
         const result = await manifests.recordDataset(dir, {
             key: options.key,
             store,
-            records: this.client,
+            records: {
+                // The latest record is the last ledger read before the files move.
+                get: async (key, getOptions) => {
+                    try {
+                        return await this.client.get(key, getOptions);
+                    } finally {
+                        await this.#releaseLedger();
+                    }
+                },
+            },
             pool: hashing.pool,
             cache: hashing.cache,
             upload: options.upload ?? false,
@@ -382,6 +404,7 @@ class ProjectTracker implements Tracker {
 
     async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {
         const record = await this.resolve(keyOrId);
+        await this.#releaseLedger();
         const store = await this.#storeFor(record.location);
         return fetchRecordBytes(record, store, out, options);
     }
@@ -406,6 +429,10 @@ class ProjectTracker implements Tracker {
 
     [Symbol.asyncDispose](): Promise<void> {
         return this.close();
+    }
+
+    async #releaseLedger(): Promise<void> {
+        if (this.options.shareLedger) await this.ledger.release();
     }
 
     /** The store holding a record's bytes; the configured store when the record was written through it. */
@@ -442,7 +469,8 @@ class ProjectTracker implements Tracker {
     }
 
     async #verifyLedger(): Promise<LedgerCheck> {
-        if (typeof this.ledger.verify !== 'function') {
+        const result = await this.ledger.use(async (ledger) => (typeof ledger.verify === 'function' ? ledger.verify() : undefined));
+        if (result === undefined) {
             const info = await this.ledger.info();
             return {
                 ok: true,
@@ -450,13 +478,12 @@ class ProjectTracker implements Tracker {
                 problems: [{ message: `the ${info.backend} backend is verified by its own peers; nothing to check locally` }],
             };
         }
-        const result = await this.ledger.verify();
         return { ok: result.ok, height: String(result.height), problems: result.problems };
     }
 
     /** The hash pool and hash cache start on first use only: other commands never pay for worker threads. */
     #hashing(): Promise<HashResources> {
-        this.#hashResources ??= openHashResources(this.config, this.hyperprovDir, this.hashThreads);
+        this.#hashResources ??= openHashResources(this.config, this.hyperprovDir, this.options.hashThreads);
         return this.#hashResources;
     }
 

@@ -31,6 +31,28 @@ async function entries(dir: string): Promise<string[]> {
     return (await readdir(dir, { recursive: true }).catch(() => [])).map(String);
 }
 
+describe('hyperprov record of a big file', { timeout: 120_000 }, () => {
+    it('lets other commands use the ledger while its bytes upload', async () => {
+        await runHyperprov(['put', '--key', 'small', '--checksum', `sha256:${'5'.repeat(64)}`, '--location', 'https://e/x', '--pointer', 'p', '--size', '1'], { cwd: project });
+        const objects = path.join(project, '.hyperprov', 'objects');
+        const child = spawn(process.execPath, [CLI_MAIN, 'record', 'big.bin', '--key', 'models/big', '--json'], { cwd: project });
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        const deadline = Date.now() + 60_000;
+        while (!(await entries(path.join(objects, '.tmp'))).length) {
+            if (Date.now() > deadline) throw new Error('the upload never started');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        // The upload is running in the other process: a query still gets the ledger.
+        const get = await runHyperprov(['get', 'small', '--json'], { cwd: project });
+        expect(get.code, get.stdout).toBe(0);
+        const uploading = (await entries(path.join(objects, '.tmp'))).length > 0;
+        child.kill('SIGINT');
+        expect(await exited).toBe(EXIT_CODES.ABORTED);
+        // Meaningful only if the query ran while the upload was still going.
+        expect(uploading).toBe(true);
+    });
+});
+
 describe('hyperprov record interrupted', { timeout: 120_000 }, () => {
     it('SIGINT during the upload exits ABORTED and stores and records nothing', async () => {
         const objects = path.join(project, '.hyperprov', 'objects');
@@ -51,7 +73,7 @@ describe('hyperprov record interrupted', { timeout: 120_000 }, () => {
         expect(await entries(path.join(objects, '.tmp'))).toEqual([]);
         expect(await entries(path.join(objects, 'sha256'))).toEqual([]);
         const status = await runHyperprov(['status', '--json'], { cwd: project });
-        expect(status.json().ledger.height).toBe('1');
+        expect(status.json().ledger.height).toBe('2');
         expect((await runHyperprov(['get', 'models/big', '--json'], { cwd: project })).code).toBe(EXIT_CODES.NOT_FOUND);
     });
 });

@@ -41,10 +41,20 @@ export async function runCommand(ctx: CliContext, argv: GlobalArgs, body: (out: 
 }
 
 /** Opens the tracker of the project at --dir (or the working directory), runs `body`, closes it. */
-export async function withTracker<T>(ctx: CliContext, argv: GlobalArgs, body: (tracker: Tracker) => Promise<T>): Promise<T> {
+export async function withTracker<T>(
+    ctx: CliContext,
+    argv: GlobalArgs,
+    body: (tracker: Tracker) => Promise<T>,
+    options: { hashThreads?: number } = { hashThreads: 1 },
+): Promise<T> {
     const { openTracker } = await import('../tracker.js');
-    // One file per command: one hash thread is enough and starts faster.
-    const tracker = await openTracker({ dir: argv.dir ?? ctx.cwd, hashThreads: 1 });
+    // By default one file per command: one hash thread is enough and starts faster. The ledger is
+    // let go while bytes move, so a long upload does not lock other commands out.
+    const tracker = await openTracker({
+        dir: argv.dir ?? ctx.cwd,
+        shareLedger: true,
+        ...(options.hashThreads !== undefined && { hashThreads: options.hashThreads }),
+    });
     let result: T;
     try {
         result = await body(tracker);

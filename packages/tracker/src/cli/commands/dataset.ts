@@ -43,6 +43,8 @@ export function datasetCommand(ctx: CliContext): CommandModule<GlobalArgs, Datas
                         ...(argv.include.length > 0 && { include: argv.include.map(String) }),
                         ...(argv.exclude.length > 0 && { exclude: argv.exclude.map(String) }),
                     }),
+                    // Many files: a hash thread per core.
+                    {},
                 );
                 out.result(result, () => {
                     const lines = [formatRecord(result.record), ''];
