@@ -27,10 +27,14 @@ export interface RunningCli {
     readonly exited: Promise<ChildExit>;
 }
 
-/** Starts `hyperprov <args>` in `cwd` with `env` added to this process's environment. */
-export function startHyperprov(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv }): RunningCli {
+/**
+ * Starts `hyperprov <args>` in `cwd` with `env` added to this process's environment; `wrapper`
+ * (e.g. `['strace', '-f', …]`) runs node under another program.
+ */
+export function startHyperprov(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; wrapper?: readonly string[] }): RunningCli {
     const started = performance.now();
-    const child = spawn(process.execPath, [CLI_MAIN, ...args], {
+    const command = [...(options.wrapper ?? []), process.execPath, CLI_MAIN, ...args];
+    const child = spawn(command[0]!, command.slice(1), {
         cwd: options.cwd,
         env: { ...process.env, ...options.env },
         stdio: ['ignore', 'pipe', 'pipe'],

@@ -24,6 +24,7 @@ import { EXIT_CODES } from '../cli/exit-codes.js';
 import { ensureCliBuilt, runHyperprov, type CliRun } from '../cli/testing/cli-process.js';
 import { writeGeneratedFile, type GeneratedFile } from './big-file.js';
 import { startHyperprov, whileRunning, type RunningCli } from './cli-child.js';
+import { NETWORK_SYSCALLS, readStrace, straceWrapper, type Syscall } from './syscall-trace.js';
 import {
     listPointers,
     readObject,
@@ -107,7 +108,7 @@ function waitForStaged(fixture: StoreFixture, cli: RunningCli, bytes: number): P
 }
 
 /** The four data-path properties on one store (the outage test is store-specific and comes after). */
-function dataPathTests(get: () => { fixture: StoreFixture; project: Project }): void {
+function dataPathTests(kind: StoreFixture['kind'], get: () => { fixture: StoreFixture; project: Project }): void {
     it('kill -9 mid-transfer of a 1 GiB file: no record, nothing visible; the same command again records it once', async () => {
         const { fixture, project } = get();
         const key = 'models/big';
@@ -205,6 +206,68 @@ function dataPathTests(get: () => { fixture: StoreFixture; project: Project }): 
         expect(verify.code, verify.stdout + verify.stderr).toBe(0);
     });
 
+    it.runIf(kind !== 's3')('the block is written only after the object was flushed, hard-linked into place and its directory flushed (strace)', async () => {
+        const { fixture, project } = get();
+        const file = await writeGeneratedFile(path.join(project.dir, 'traced.bin'), 8 * MiB + 1);
+        const trace = path.join(project.dir, 'record.strace');
+        const cli = startHyperprov(['record', file.path, '--key', 'models/traced', '--json'], {
+            cwd: project.dir,
+            env: fixture.env,
+            wrapper: straceWrapper(trace),
+        });
+        const exit = await cli.exited;
+        expect(exit.code, exit.stdout + exit.stderr).toBe(0);
+        const record = exit.json<ProvenanceRecord>();
+        const calls = await readStrace(trace);
+        const shown = (call: Syscall | undefined): string => (call ? `${call.name}(${call.args}) = ${call.result}` : 'missing');
+
+        // The temp file's closing fsync (the fdatasyncs before it are write-behind, not awaited).
+        const flush = calls.filter((c) => c.name === 'fsync' && /\/\.tmp\/\d+-[^/]*\.tmp$/.test(c.fdPath ?? '')).at(-1);
+        const publish = calls.find((c) => c.name.startsWith('link') && c.args.includes(`/${record.pointer}"`));
+        const objectPath = /"([^"]*)"\s*(?:,\s*\d+)?$/.exec(publish?.args ?? '')?.[1] ?? '';
+        const dirFlush = calls.find((c) => c.name === 'fsync' && c.fdPath === path.dirname(objectPath) && c.start > (publish?.end ?? Infinity));
+        const blockWrite = calls.find((c) => c.name === 'pwrite64' && c.fdPath?.endsWith('/ledger/blocks.log'));
+        const blockSync = calls.find((c) => c.name === 'fdatasync' && c.fdPath?.endsWith('/ledger/blocks.log') && c.start > (blockWrite?.end ?? Infinity));
+        const order = [flush, publish, dirFlush, blockWrite, blockSync].map(shown).join('\n');
+        console.info(`[${fixture.kind}] durability order:\n${order}`);
+        expect(flush?.result, order).toBe('0');
+        expect(publish?.result, order).toBe('0');
+        expect(objectPath.endsWith(`/${record.pointer}`), order).toBe(true);
+        expect(dirFlush?.result, order).toBe('0');
+        expect(blockSync?.result, order).toBe('0');
+        // Each step returned before the next began.
+        expect(flush!.end, order).toBeLessThan(publish!.start);
+        expect(publish!.end, order).toBeLessThan(dirFlush!.start);
+        expect(dirFlush!.end, order).toBeLessThan(blockWrite!.start);
+    });
+
+    it.runIf(kind === 's3')('the block is written only after S3 answered CompleteMultipartUpload (strace)', async () => {
+        const { fixture, project } = get();
+        const file = await writeGeneratedFile(path.join(project.dir, 'traced.bin'), 40 * MiB + 1);
+        const trace = path.join(project.dir, 'record.strace');
+        const cli = startHyperprov(['record', file.path, '--key', 'models/traced', '--json'], {
+            cwd: project.dir,
+            env: fixture.env,
+            wrapper: straceWrapper(trace, NETWORK_SYSCALLS, 96),
+        });
+        const exit = await cli.exited;
+        expect(exit.code, exit.stdout + exit.stderr).toBe(0);
+        const record = exit.json<ProvenanceRecord>();
+        const calls = await readStrace(trace);
+        const shown = (call: Syscall | undefined): string => (call ? `${call.name}(${call.args.slice(0, 200)}) = ${call.result}` : 'missing');
+
+        // CompleteMultipartUpload: POST /<bucket>/<key>?uploadId=… (path-style), then its response on that socket.
+        const complete = calls.find((c) => /^write/.test(c.name) && c.args.includes(`POST /hp-e2e/projects/e2e/${record.pointer}?uploadId=`));
+        const answer = calls.find((c) => c.name === 'read' && c.fdPath === complete?.fdPath && c.start > complete!.end && c.args.includes('HTTP/1.1 200'));
+        const blockWrite = calls.find((c) => c.name === 'pwrite64' && c.fdPath?.endsWith('/ledger/blocks.log'));
+        const order = [complete, answer, blockWrite].map(shown).join('\n');
+        console.info(`[${fixture.kind}] durability order:\n${order}`);
+        expect(complete, order).toBeDefined();
+        expect(answer, order).toBeDefined();
+        expect(blockWrite, order).toBeDefined();
+        expect(answer!.end, order).toBeLessThan(blockWrite!.start);
+    });
+
     it('fetch verifies: after tampering on the backend it exits CHECKSUM_MISMATCH and writes nothing', async () => {
         const { fixture, project } = get();
         const file = await writeGeneratedFile(path.join(project.dir, 'weights.bin'), 24 * MiB + 11);
@@ -264,7 +327,7 @@ describe('local store (file://)', { timeout: 300_000 }, () => {
     afterAll(async () => {
         await fixture?.dispose();
     });
-    dataPathTests(() => ({ fixture, project }));
+    dataPathTests('file', () => ({ fixture, project }));
 
     it.skipIf(process.getuid?.() !== 0)('a store that runs out of space mid-upload: STORE_UNAVAILABLE, ledger unchanged, nothing left behind', async () => {
         // A real full disk: a 32 MiB tmpfs (mounting needs root, as the sshfs tests do).
@@ -298,7 +361,7 @@ describe('S3 store (MinIO)', { timeout: 300_000 }, () => {
     afterAll(async () => {
         await fixture?.dispose();
     });
-    dataPathTests(() => ({ fixture, project }));
+    dataPathTests('s3', () => ({ fixture, project }));
 
     it('MinIO killed mid-upload: STORE_UNAVAILABLE, nothing recorded', async () => {
         await outageMidUpload(fixture, project);
@@ -315,7 +378,7 @@ describe('SSHFS store (private sshd + sshfs mount)', { timeout: 300_000 }, () =>
     afterAll(async () => {
         await fixture?.dispose();
     });
-    dataPathTests(() => ({ fixture, project }));
+    dataPathTests('sshfs', () => ({ fixture, project }));
 
     it('sshd killed mid-upload: STORE_UNAVAILABLE, nothing recorded, nothing visible once it is back', async () => {
         await outageMidUpload(fixture, project, async () => {
