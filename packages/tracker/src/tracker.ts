@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
+import type { HashCheck, JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
 import { formatStoreUrl } from '@hyperprov/storage';
 import { checkRecordInput, createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
 import { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
@@ -131,6 +131,17 @@ export interface DatasetRecordResult {
     skipped: string[];
 }
 
+/** Result of {@link Tracker.check}: which records hold exactly this file's bytes. */
+export interface FileCheck {
+    file: string;
+    checksum: string;
+    size: number;
+    /** Every record of these bytes, under any key. */
+    records: ProvenanceRecord[];
+    /** With a key: whether the key's latest version is these bytes. */
+    key?: HashCheck;
+}
+
 /** Summary of a project, for `hyperprov status`. */
 export interface TrackerStatus {
     projectDir: string;
@@ -169,6 +180,11 @@ export interface Tracker extends AsyncDisposable {
     recordDataset(dir: string, options: RecordDatasetOptions): Promise<DatasetRecordResult>;
     /** Compares a directory with a recorded dataset manifest (re-reading every byte). */
     verifyDataset(keyOrId: string, dir: string, options?: { signal?: AbortSignal }): Promise<DatasetVerification>;
+    /**
+     * Hashes a local file (re-reading every byte) and finds the records of those bytes: "is this
+     * the file that was recorded?". With `key`, also whether it is that key's latest version.
+     */
+    check(file: string, options?: { key?: string; signal?: AbortSignal }): Promise<FileCheck>;
     /** Writes a record's bytes to `out`, only if they match the record. */
     fetch(keyOrId: string, out: string, options?: FetchOptions): Promise<FetchResult>;
     status(): Promise<TrackerStatus>;
@@ -400,6 +416,23 @@ class ProjectTracker implements Tracker {
         const [store, hashing, manifests] = await Promise.all([this.#storeFor(record.location), this.#hashing(), import('./manifests/index.js')]);
         // No cache: verify re-reads every byte (an edit can restore a file's mtime).
         return manifests.verifyDataset(record, store, dir, { pool: hashing.pool, ...(options.signal && { signal: options.signal }) });
+    }
+
+    async check(file: string, options: { key?: string; signal?: AbortSignal } = {}): Promise<FileCheck> {
+        const { key, signal } = options;
+        if (key !== undefined) await this.client.get(key, signal ? { signal } : {});
+        await this.#releaseLedger();
+        const [{ pool }, { hashFile }] = await Promise.all([this.#hashing(), import('./hashing/index.js')]);
+        // No hash cache: the answer must come from the bytes as they are now.
+        const hashed = await hashFile(file, { pool, ...(signal && { signal }) });
+        const records = await this.client.getByChecksum(hashed.checksum, signal ? { signal } : {});
+        return {
+            file: path.resolve(file),
+            checksum: hashed.checksum,
+            size: hashed.size,
+            records,
+            ...(key !== undefined && { key: await this.client.checkHash(key, hashed.checksum, signal ? { signal } : {}) }),
+        };
     }
 
     async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {

@@ -74,6 +74,19 @@ describe('hyperprov CLI scenario', { timeout: 60_000 }, () => {
         expect(tree.stdout).toContain(`└── data/a  ${a.id}`);
     });
 
+    it('check finds the records of a local file by its bytes', async () => {
+        const found = await ok('check', 'a.bin');
+        expect(found).toMatchObject({ checksum: a.checksum, size: a.size, records: [a] });
+        expect((await ok('check', 'a.bin', '--key', 'data/a')).key).toMatchObject({ match: true, id: a.id });
+        const wrong = await hp('check', 'b.bin', '--key', 'data/a', '--json');
+        expect(wrong.code).toBe(EXIT_CODES.CHECKSUM_MISMATCH);
+        expect(wrong.json().key).toMatchObject({ match: false, recorded: a.checksum });
+        await writeFile(path.join(project, 'new.bin'), 'never recorded');
+        const none = await hp('check', 'new.bin', '--json');
+        expect(none.code).toBe(EXIT_CODES.NOT_FOUND);
+        expect(none.json().records).toEqual([]);
+    });
+
     it('history shows both versions of a key, newest first', async () => {
         await writeFile(path.join(project, 'm.bin'), 'version 1');
         const v1 = await ok<ProvenanceRecord>('record', 'm.bin', '--key', 'models/m', '--meta', '{"epoch":1}');

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import yargs from 'yargs';
 import { TrackerError } from '../errors.js';
+import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
 import { fetchCommand } from './commands/fetch.js';
 import { getCommand } from './commands/get.js';
@@ -67,6 +68,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         .command(rangeCommand(ctx))
         .command(lineageCommand(ctx))
         .command(verifyCommand(ctx))
+        .command(checkCommand(ctx))
         .command(fetchCommand(ctx))
         .command(statusCommand(ctx))
         .demandCommand(1, 'name a command; `hyperprov --help` lists them')
