@@ -12,7 +12,11 @@ export type {
     VerifyReport,
     LedgerCheck,
     TrackerStatus,
+    FileCheck,
+    RecordDatasetOptions,
+    DatasetRecordResult,
 } from './tracker.js';
+export { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
 export {
     createProvenanceClient,
     checkRecordInput,
@@ -31,4 +35,9 @@ export { fetchRecordBytes, type FetchOptions, type FetchResult } from './pipelin
 export { TrackerError, isTrackerError, TRACKER_ERROR_CODES, type TrackerErrorCode, type TrackerErrorOptions } from './errors.js';
 export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo } from './ledger/ledger.js';
 export { EXIT_CODES, ERROR_HINTS } from './cli/exit-codes.js';
-export { runCli, type RunCliOptions } from './cli/run.js';
+// The layers underneath, for callers that assemble their own pipeline (benches, the watcher).
+// The CLI itself (yargs) is deliberately not exported: the SDK entry point stays light.
+export { openEmbeddedLedger, LEDGER_FILES, type EmbeddedLedger, type EmbeddedLedgerOptions, type LedgerVerification, type LedgerProblem } from './ledger/embedded/index.js';
+export { createLocalIdentity, saveLocalIdentity, loadLocalIdentity, type LocalIdentity, type CreateLocalIdentityOptions } from './identity/index.js';
+export { createHashPool, openHashCache, hashFile, type HashPool, type HashPoolOptions, type HashCache, type HashFileOptions, type HashFileResult } from './hashing/index.js';
+export { ingestFile, type IngestOptions, type IngestResult } from './pipeline/ingest.js';
