@@ -3,11 +3,12 @@
 //   baseline: plain @aws-sdk/lib-storage `Upload` of a file read stream, no hashing, SDK defaults
 //   hyperprov: createS3Store().put of the same file with SHA-256 computed in the same read pass
 //              (main thread; the checksum is handed to put as a promise, as the tracker does)
-// Reports MiB/s and client CPU-seconds per GiB (process.cpuUsage: user + system of this process;
-// MinIO's own CPU is not counted but competes for the same 2 cores).
+// Reports MiB/s, client CPU-seconds per GiB (process.cpuUsage: user + system of this process;
+// MinIO's own CPU is not counted but competes for the same 2 cores) and the peak RSS of this process
+// (cumulative: variants run one after another in the same process).
 // Targets (issue #3): 94 MB put ≤ 1.0 × lib-storage time; ≤ 3 client CPU-s/GiB with the hash.
 // Needs the package built: npx turbo run build --filter=@hyperprov/storage-s3
-// Usage: node bench/s3-upload.mjs [--sizes 94,1024] [--rounds 3] [--variants all|main] [--only 'name part,…'] [--json out.json]
+// Usage: node bench/s3-upload.mjs [--sizes 94,1024] [--rounds 3] [--variants all|main] [--only 'name part|…'] [--json out.json]
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
@@ -49,14 +50,17 @@ async function makeFile(dir, size) {
     return file;
 }
 
-/** Runs fn once, returns seconds and client CPU seconds. */
+/** Runs fn once, returns seconds, client CPU seconds and the peak RSS sampled while it ran. */
 async function measure(fn) {
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 25);
     const cpu0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const result = await fn();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const cpu = process.cpuUsage(cpu0);
-    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, result };
+    clearInterval(sampler);
+    return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, peakRss, result };
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -116,11 +120,10 @@ const VARIANTS = [
             await rawClient.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));
         },
     },
-    { name: 'hyperprov store.put + SHA-256 (16 MiB parts, queue 4: defaults)', main: true, store: {} },
-    { name: 'hyperprov store.put + SHA-256 (8 MiB parts, queue 4)', store: { partSize: 8 * MiB } },
-    { name: 'hyperprov store.put + SHA-256 (16 MiB parts, queue 2)', store: { partSize: 16 * MiB, queueSize: 2 } },
-    { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 2)', store: { partSize: 32 * MiB, queueSize: 2 } },
-    { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 4)', store: { partSize: 32 * MiB } },
+    { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 2: defaults)', main: true, store: {} },
+    { name: 'hyperprov store.put + SHA-256 (8 MiB parts, queue 4)', store: { partSize: 8 * MiB, queueSize: 4 } },
+    { name: 'hyperprov store.put + SHA-256 (16 MiB parts, queue 4)', store: { partSize: 16 * MiB, queueSize: 4 } },
+    { name: 'hyperprov store.put + SHA-256 (32 MiB parts, queue 4)', store: { partSize: 32 * MiB, queueSize: 4 } },
 ];
 
 const rows = [];
@@ -128,7 +131,7 @@ try {
     for (const size of SIZES) {
         const file = await makeFile(dir, size);
         const wanted = (variant) =>
-            (args.variants !== 'main' || variant.main) && (!args.only || args.only.split(',').some((part) => variant.name.includes(part)));
+            (args.variants !== 'main' || variant.main) && (!args.only || args.only.split('|').some((part) => variant.name.includes(part)));
         const chosen = VARIANTS.filter(wanted).map((variant) => {
             const store = variant.store ? storeWith({ ...variant.store, staleUploadAgeMs: 0 }) : undefined;
             return { ...variant, exec: store ? () => putHashed(store, file, size) : () => variant.run(file), close: () => store?.close(), samples: [] };
@@ -148,12 +151,13 @@ try {
                 seconds: Number(seconds.toFixed(3)),
                 mibPerSecond: Number((size / MiB / seconds).toFixed(1)),
                 cpuSecondsPerGiB: Number(((cpuSeconds * GiB) / size).toFixed(2)),
+                peakRssMB: Math.round(Math.max(...variant.samples.map((s) => s.peakRss)) / 1e6),
                 rounds: ROUNDS,
             };
             rows.push(row);
             console.log(
                 `${(size / 1e6).toFixed(0).padStart(5)} MB  ${row.variant.padEnd(66)} ${row.seconds.toFixed(3).padStart(7)} s ` +
-                    `${row.mibPerSecond.toFixed(1).padStart(7)} MiB/s ${row.cpuSecondsPerGiB.toFixed(2).padStart(6)} CPU-s/GiB`,
+                    `${row.mibPerSecond.toFixed(1).padStart(7)} MiB/s ${row.cpuSecondsPerGiB.toFixed(2).padStart(6)} CPU-s/GiB ${String(row.peakRssMB).padStart(5)} MB RSS`,
             );
         }
         await rm(file, { force: true });

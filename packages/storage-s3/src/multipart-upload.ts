@@ -10,6 +10,7 @@ import {
     AbortMultipartUploadCommand,
     CompleteMultipartUploadCommand,
     CreateMultipartUploadCommand,
+    HeadObjectCommand,
     UploadPartCommand,
     type CompletedPart,
     type S3Client,
@@ -198,9 +199,21 @@ export async function uploadParts(
                     }),
                 );
             } catch (error) {
+                // The server may have completed it and only the answer was lost (the SDK's retry then
+                // meets NoSuchUpload): the object is there, whole, under our key.
+                if (await holdsObject(client, bucket, key, total)) return;
                 await abort();
                 throw error;
             }
         },
     };
+}
+
+async function holdsObject(client: S3Client, bucket: string, key: string, size: number): Promise<boolean> {
+    try {
+        const head = await client.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+        return head.ContentLength === size;
+    } catch {
+        return false;
+    }
 }

@@ -21,9 +21,12 @@ export interface S3StoreOptions {
     /** Path-style URLs (`endpoint/bucket/key`). Default: true when an endpoint is set (MinIO and most S3-compatible servers need it). */
     forcePathStyle?: boolean;
     credentials?: S3Credentials;
-    /** Multipart part size in bytes (5 MiB … 5 GiB). Default 16 MiB. */
+    /**
+     * Multipart part size in bytes (5 MiB … 5 GiB). Default 32 MiB: on the test MinIO, 32 MiB parts
+     * took 0.5–0.7 client CPU-s/GiB less than 16 MiB ones and were faster (bench/s3-upload.mjs).
+     */
     partSize?: number;
-    /** Parts uploaded at once per put. Memory per put is (queueSize + 1) × partSize. Default 4. */
+    /** Parts uploaded at once per put. Memory per put is (queueSize + 1) × partSize (default 96 MiB). Default 2. */
     queueSize?: number;
     /** Attempts per request, with exponential backoff and jitter between them (SDK standard retry). Default 5. */
     maxAttempts?: number;
@@ -63,11 +66,11 @@ export function resolveS3StoreOptions(options: S3StoreOptions, env: NodeJS.Proce
     if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
         throw invalid(`S3 endpoint "${endpoint}" must be an http(s) URL such as http://127.0.0.1:9000`);
     }
-    const partSize = options.partSize ?? 16 * MiB;
+    const partSize = options.partSize ?? 32 * MiB;
     if (!Number.isInteger(partSize) || partSize < 5 * MiB || partSize > 5 * 1024 * MiB) {
         throw invalid(`partSize must be an integer between 5 MiB and 5 GiB, got ${partSize}`);
     }
-    const queueSize = options.queueSize ?? 4;
+    const queueSize = options.queueSize ?? 2;
     if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64) {
         throw invalid(`queueSize must be an integer between 1 and 64, got ${queueSize}`);
     }
