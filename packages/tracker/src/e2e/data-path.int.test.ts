@@ -157,6 +157,26 @@ function dataPathTests(kind: StoreFixture['kind'], get: () => { fixture: StoreFi
         expect(await fixture.staged()).toEqual({ uploads: 0, bytes: 0 });
     });
 
+    it('Ctrl-C (SIGINT) mid-transfer: exit 14, no record, and no leftovers at all (temp file removed, multipart upload aborted)', async () => {
+        const { fixture, project } = get();
+        const key = 'models/interrupted';
+        const heightBefore = await project.height();
+        const visibleBefore = await listPointers(fixture);
+        // New bytes: the big file is already stored by now, and would be skipped.
+        const file = await writeGeneratedFile(path.join(project.dir, 'interrupted.bin'), 256 * MiB);
+        const cli = project.start('record', file.path, '--key', key, '--json');
+        await waitForStaged(fixture, cli, IN_FLIGHT);
+        cli.child.kill('SIGINT');
+        const exit = await cli.exited;
+        expect(exit.code, exit.stdout + exit.stderr).toBe(EXIT_CODES.ABORTED);
+        expect(exit.json().error.code).toBe('ABORTED');
+        await expectNoRecord(project, key);
+        expect(await project.height()).toBe(heightBefore);
+        // Unlike kill -9, an interrupted process cleans up after itself.
+        expect(await fixture.staged()).toEqual({ uploads: 0, bytes: 0 });
+        expect(await listPointers(fixture)).toEqual(visibleBefore);
+    });
+
     // Appending is the common case (a trainer still writing its checkpoint); overwriting in place
     // keeps the size, so only the mtime and the one-read design stand between it and a wrong checksum.
     for (const change of ['appended to', 'overwritten in place'] as const) {
