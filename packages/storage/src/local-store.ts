@@ -290,7 +290,7 @@ class LocalStore implements ObjectStore {
             let actual: string;
             if (pending !== undefined) {
                 // A rejected checksum surfaces as the interruption's ABORTED error, with the reason as cause.
-                actual = await Promise.race([pending.catch(() => interruption.promise), interruption.promise]);
+                actual = await interruption.race(pending.catch(() => interruption.promise));
                 assertChecksum(actual, 'the resolved checksum');
             } else {
                 actual = `sha256:${hash!.digest('hex')}`;
