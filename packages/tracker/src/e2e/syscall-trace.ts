@@ -74,3 +74,11 @@ function withPath(call: Syscall): Syscall {
 export async function readStrace(file: string): Promise<Syscall[]> {
     return parseStrace(await readFile(file, 'utf8'));
 }
+
+/**
+ * strace's prefix that SIGKILLs the traced process when it first enters `syscall` on `path` (fault
+ * injection): a crash at an exact point, e.g. the moment the ledger block is about to be written.
+ */
+export function killAtWrapper(syscall: string, path: string): string[] {
+    return ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-P', path, '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL`, '--'];
+}
