@@ -2,6 +2,7 @@
  * The CLI scenario of issue #2, run against the built `hyperprov` binary as a child process in a
  * temp project: real embedded ledger, real local store, real worker threads.
  */
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode';
 import { EXIT_CODES } from './exit-codes.js';
-import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
 
 let project: string;
 const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
@@ -133,6 +134,23 @@ describe('hyperprov CLI scenario', { timeout: 60_000 }, () => {
         expect(listed.items.map((r: ProvenanceRecord) => r.id).sort()).toEqual(runs.map((run) => run.json().id).sort());
         for (let i = 1; i <= 6; i++) expect((await ok('history', `conc/${i}`)).items).toHaveLength(1);
     });
+
+    it('a reader that closes the pipe early ends the command at once', async () => {
+        const child = spawn(process.execPath, [CLI_MAIN, 'range', '', '', '--all', '--json'], { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+        // Closed before the first byte, like `| head -0`: every write of the child fails with EPIPE.
+        child.stdout.destroy();
+        const code = await new Promise<number | null | 'hung'>((resolve) => {
+            const timer = setTimeout(() => {
+                child.kill('SIGKILL');
+                resolve('hung');
+            }, 15_000);
+            child.on('exit', (exitCode) => {
+                clearTimeout(timer);
+                resolve(exitCode);
+            });
+        });
+        expect(code).toBe(0);
+    }, 20_000);
 
     it('verify --all --ledger passes and fetch writes the exact bytes', async () => {
         const report = await ok('verify', '--all', '--ledger');
