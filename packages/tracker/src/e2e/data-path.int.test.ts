@@ -2,12 +2,12 @@
  * End-to-end proof of the data path (issue #3, "Must show"), through the built `hyperprov` CLI as a
  * real child process, on the three stores with their real backends: a local directory, MinIO
  * (S3) and a private sshd mounted with sshfs. For each store:
- *  1. kill -9 while a 1 GiB file is in flight: no record, nothing visible; the same command again
- *     records it exactly once;
+ *  1. kill -9 while a 1 GiB file is in flight (and, by strace fault injection, exactly at the block
+ *     write; and Ctrl-C): no record, nothing visible; the same command again records it exactly once;
  *  2. a file appended to (or overwritten in place) while it is hashed is refused (FILE_CHANGED) or
  *     recorded with the checksum of exactly the bytes stored, never anything else;
  *  3. a record is committed only once the backend holds the bytes (read back through a fresh store
- *     instance, a fresh mount, the backend itself); a store that fails mid-upload gives
+ *     instance, a fresh mount, the backend itself; the syscall order under strace); a store that fails mid-upload gives
  *     STORE_UNAVAILABLE and leaves the ledger as it was;
  *  4. `fetch` verifies: bytes tampered with on the backend are never written out.
  * Tests of one store run in order and share one project; the outage test comes last (it takes
