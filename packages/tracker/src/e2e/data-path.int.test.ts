@@ -24,7 +24,7 @@ import { EXIT_CODES } from '../cli/exit-codes.js';
 import { ensureCliBuilt, runHyperprov, type CliRun } from '../cli/testing/cli-process.js';
 import { writeGeneratedFile, type GeneratedFile } from './big-file.js';
 import { startHyperprov, whileRunning, type RunningCli } from './cli-child.js';
-import { killAtWrapper, NETWORK_SYSCALLS, readStrace, straceWrapper, type Syscall } from './syscall-trace.js';
+import { ensureStrace, killAtWrapper, NETWORK_SYSCALLS, readStrace, straceWrapper, type Syscall } from './syscall-trace.js';
 import {
     listPointers,
     readObject,
@@ -47,6 +47,7 @@ let big: GeneratedFile;
 
 beforeAll(async () => {
     ensureCliBuilt();
+    await ensureStrace();
     work = await mkdtemp(path.join(tmpdir(), 'hp-e2e-'));
     big = await writeGeneratedFile(path.join(work, 'big.bin'), BIG_SIZE);
 }, 300_000);

@@ -3,7 +3,11 @@
  * only way to show, without pulling the plug, that the bytes were flushed and published before the
  * ledger block was written. Used for stores the CLI writes through the filesystem (local, sshfs).
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
 
 /** The syscalls worth tracing: flushes, the publishing hard link, and the block file append. */
 export const DURABILITY_SYSCALLS = ['fsync', 'fdatasync', 'link', 'linkat', 'rename', 'renameat2', 'pwrite64'] as const;
@@ -81,4 +85,18 @@ export async function readStrace(file: string): Promise<Syscall[]> {
  */
 export function killAtWrapper(syscall: string, path: string): string[] {
     return ['strace', '-f', '--seccomp-bpf', '-qq', '-o', '/dev/null', '-P', path, '-e', `trace=${syscall}`, '-e', `inject=${syscall}:signal=KILL`, '--'];
+}
+
+/**
+ * Makes sure Debian's strace is installed, installing it with apt-get when missing (needs root, as
+ * the sshfs tests do); waits for a dpkg lock held by another installer instead of failing.
+ */
+export async function ensureStrace(): Promise<void> {
+    const present = await run('strace', ['-V']).then(() => true, () => false);
+    if (present) return;
+    if (process.getuid?.() !== 0) throw new Error('strace is missing; install it with: sudo apt-get install -y strace');
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
+    await run('apt-get', ['update', '-qq', ...lockWait], { env, timeout: 600_000 });
+    await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', ...lockWait, 'strace'], { env, timeout: 600_000 });
 }
