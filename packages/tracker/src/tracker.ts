@@ -290,11 +290,13 @@ class ProjectTracker implements Tracker {
     }
 
     async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
-        const store = await this.#stores.open(this.config.store);
+        // `options.store` sends this one file to another store than the configured one.
+        const storeUrl = options.store ?? this.config.store;
+        const store = await this.#stores.open(storeUrl);
         const ingest: Ingest = async (source, ingestOptions) => {
             // Checks are done; while the bytes move, other processes may use the ledger.
             await this.#releaseLedger();
-            return (await this.#ingester()).ingest(source, ingestOptions);
+            return (await this.#ingester(storeUrl)).ingest(source, ingestOptions);
         };
         return recordFile(this.client, ingest, store.location, file, options);
     }
@@ -520,11 +522,11 @@ class ProjectTracker implements Tracker {
         return this.#hashResources;
     }
 
-    async #ingester(): Promise<{ ingest: Ingest }> {
+    async #ingester(storeUrl: string = this.config.store): Promise<{ ingest: Ingest }> {
         const [{ pool, cache }, { ingestFile }, store] = await Promise.all([
             this.#hashing(),
             import('./pipeline/ingest.js'),
-            this.#stores.open(this.config.store),
+            this.#stores.open(storeUrl),
         ]);
         return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
     }

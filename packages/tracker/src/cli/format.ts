@@ -3,8 +3,13 @@ import type { Page, ProvenanceRecord } from '@hyperprov/chaincode';
 
 /** Bytes in binary units, e.g. `94.3 MiB (98876543 bytes)`. */
 export function formatSize(bytes: number): string {
+    return bytes < 1024 ? `${bytes} B` : `${formatSizeShort(bytes)} (${bytes} bytes)`;
+}
+
+/** `94.0 MiB`: one decimal in the largest binary unit, for progress lines. */
+export function formatSizeShort(bytes: number): string {
     const units = ['KiB', 'MiB', 'GiB', 'TiB'];
-    if (bytes < 1024) return `${bytes} B`;
+    if (bytes < 1024) return `${Math.round(bytes)} B`;
     let value = bytes;
     let unit = 'B';
     for (const next of units) {
@@ -12,7 +17,7 @@ export function formatSize(bytes: number): string {
         value /= 1024;
         unit = next;
     }
-    return `${value.toFixed(1)} ${unit} (${bytes} bytes)`;
+    return `${value.toFixed(1)} ${unit}`;
 }
 
 /** A record as aligned `field  value` lines, id first. */

@@ -21,6 +21,8 @@ export interface RecordFileOptions {
     signal?: AbortSignal;
     /** Bytes read so far, for progress bars. */
     onProgress?: (bytes: number) => void;
+    /** Store URL for this file instead of the project's configured store. */
+    store?: string;
 }
 
 /** A committed record and how it got there. */

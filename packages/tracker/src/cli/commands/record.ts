@@ -1,7 +1,11 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { RecordType } from '@hyperprov/chaincode';
 import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
-import { formatRecord, formatSize } from '../format.js';
+import { formatRecord } from '../format.js';
+import { progressBar } from '../progress-bar.js';
+import { storeUrlFromOptions } from '../store-option.js';
 
 interface RecordArgs extends GlobalArgs {
     file: string;
@@ -9,6 +13,8 @@ interface RecordArgs extends GlobalArgs {
     dep: string[];
     meta?: string;
     type: RecordType;
+    store?: string;
+    sshfsRemote?: string;
 }
 
 /** `hyperprov record <file> --key K [--dep ID]… [--meta JSON] [--type …]`. */
@@ -22,17 +28,21 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
                 .option('key', { type: 'string', demandOption: true, describe: 'item name, e.g. models/resnet50' })
                 .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
                 .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
-                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const }) as unknown as Argv<RecordArgs>,
+                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const })
+                .option('store', { type: 'string', describe: 'store URL for this file instead of the configured store (file:///…, s3://…, sshfs:///…)' })
+                .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint of --store' }) as unknown as Argv<RecordArgs>,
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
-                const progress = !argv.json && process.stderr.isTTY ? progressLine(ctx) : undefined;
+                const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
+                const progress = !argv.json && process.stderr.isTTY ? progressBar(ctx, await fileSize(path.resolve(ctx.cwd, argv.file))) : undefined;
                 const result = await withTracker(ctx, argv, (tracker) =>
                     tracker.record(argv.file, {
                         key: argv.key,
                         dependencies: argv.dep.map(String),
                         type: argv.type,
                         signal: ctx.signal,
+                        ...(store !== undefined && { store }),
                         ...(meta !== undefined && { meta }),
                         ...(progress && { onProgress: progress.update }),
                     }),
@@ -42,20 +52,11 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
     };
 }
 
-/** A progress line on the terminal, redrawn at most every 200 ms, erased when done. */
-function progressLine(ctx: CliContext): { update: (bytes: number) => void; clear: () => void } {
-    let last = 0;
-    let shown = false;
-    return {
-        update: (bytes) => {
-            const now = Date.now();
-            if (now - last < 200) return;
-            last = now;
-            shown = true;
-            ctx.io.stderr(`\rstored ${formatSize(bytes)}\u001b[K`);
-        },
-        clear: () => {
-            if (shown) ctx.io.stderr('\r\u001b[K');
-        },
-    };
+/** Size of the file, or undefined if it cannot be read (the record itself reports why). */
+async function fileSize(file: string): Promise<number | undefined> {
+    try {
+        return (await stat(file)).size;
+    } catch {
+        return undefined;
+    }
 }
