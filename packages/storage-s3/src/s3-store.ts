@@ -13,7 +13,7 @@ import {
     PutObjectCommand,
     type S3Client,
 } from '@aws-sdk/client-s3';
-import { StoreError, type GetOptions, type ObjectInfo, type ObjectStore, type PutOptions, type PutResult } from '@hyperprov/storage';
+import { InFlight, StoreError, type GetOptions, type ObjectInfo, type ObjectStore, type PutOptions, type PutResult } from '@hyperprov/storage';
 import { watchInterruption, type Interruption } from './interruption.js';
 import { uploadParts } from './multipart-upload.js';
 import { blobPointer, contentPointer, objectKey, parseChecksum, pointerOfKey, validatePointer } from './object-keys.js';
@@ -51,7 +51,7 @@ class S3Store implements S3ObjectStore {
     readonly prefix: string;
     readonly #options: ResolvedS3StoreOptions;
     readonly #client: S3Client;
-    readonly #inFlight = new Set<Promise<unknown>>();
+    readonly #inFlight = new InFlight(() => (this.#closed ? this.#closedError() : undefined));
     #sweep: Promise<unknown> | undefined;
     #closed = false;
 
@@ -151,9 +151,7 @@ class S3Store implements S3ObjectStore {
         if (!this.#closed) {
             this.#closed = true;
         }
-        while (this.#inFlight.size > 0) {
-            await Promise.allSettled([...this.#inFlight]);
-        }
+        await this.#inFlight.settled();
         await this.#sweep?.catch(() => {});
         this.#client.destroy();
     }
@@ -334,15 +332,7 @@ class S3Store implements S3ObjectStore {
     }
 
     #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        if (this.#closed) {
-            onRefused?.();
-            return Promise.reject(this.#closedError());
-        }
-        const promise = operation();
-        const tracked = promise.finally(() => this.#inFlight.delete(tracked));
-        tracked.catch(() => {});
-        this.#inFlight.add(tracked);
-        return promise;
+        return this.#inFlight.track(operation, onRefused);
     }
 
     #closedError(): StoreError {

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import {
+    InFlight,
     StoreError,
     createLocalStore,
     type GetOptions,
@@ -118,7 +119,7 @@ class MountedStore implements SshfsStore {
      * Our own operations, mount check included: close() must wait for a put that is still checking
      * the mount, which the inner store does not know about yet.
      */
-    readonly #inFlight = new Set<Promise<unknown>>();
+    readonly #inFlight = new InFlight(() => (this.#closing !== undefined ? this.#closedError() : undefined));
 
     constructor(mountpoint: string, remote: string | undefined, timeoutMs: number, ownsMount: boolean) {
         this.mountpoint = mountpoint;
@@ -180,7 +181,7 @@ class MountedStore implements SshfsStore {
 
     close(): Promise<void> {
         this.#closing ??= (async () => {
-            while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
+            await this.#inFlight.settled();
             await this.#inner.close();
             if (this.#ownsMount) {
                 this.#ownsMount = false;
@@ -196,15 +197,7 @@ class MountedStore implements SshfsStore {
 
     /** Runs an operation tracked for close(); refuses it once close() was called. */
     #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        if (this.#closing !== undefined) {
-            onRefused?.();
-            return Promise.reject(this.#closedError());
-        }
-        const promise = operation();
-        const tracked = promise.finally(() => this.#inFlight.delete(tracked));
-        tracked.catch(() => {});
-        this.#inFlight.add(tracked);
-        return promise;
+        return this.#inFlight.track(operation, onRefused);
     }
 
     /** A tracked operation behind a mount check, with mount-aware errors. */

@@ -11,5 +11,6 @@ export {
     type SshfsStoreUrl,
 } from './store-url.js';
 export { readBody, discardBody, watchInterruption, type PutBody, type Interruption } from './body.js';
+export { InFlight } from './in-flight.js';
 export { fsyncDirectory, mkdirDurable, removeStaleTempFiles, tempFileName } from './durable-fs.js';
 export { toStoreError, errnoCode } from './fs-errors.js';

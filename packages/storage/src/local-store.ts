@@ -8,6 +8,7 @@
  * nothing is visible; on any failure the temp file is removed.
  */
 
+import { InFlight } from './in-flight.js';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { link, lstat, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -62,7 +63,7 @@ class LocalStore implements ObjectStore {
     readonly #flushEvery: number;
     #ready: Promise<void> | undefined;
     #closed = false;
-    readonly #inFlight = new Set<Promise<unknown>>();
+    readonly #inFlight = new InFlight(() => (this.#closed ? this.#closedError() : undefined));
 
     constructor(root: string, readChunkSize: number, flushEvery: number) {
         this.#flushEvery = flushEvery;
@@ -171,9 +172,7 @@ class LocalStore implements ObjectStore {
 
     async close(): Promise<void> {
         this.#closed = true;
-        while (this.#inFlight.size > 0) {
-            await Promise.allSettled([...this.#inFlight]);
-        }
+        await this.#inFlight.settled();
     }
 
     [Symbol.asyncDispose](): Promise<void> {
@@ -182,15 +181,7 @@ class LocalStore implements ObjectStore {
 
     /** Runs an operation, tracked so that close() can wait for it. */
     #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        if (this.#closed) {
-            onRefused?.();
-            return Promise.reject(this.#closedError());
-        }
-        const promise = operation();
-        const tracked = promise.finally(() => this.#inFlight.delete(tracked));
-        tracked.catch(() => {});
-        this.#inFlight.add(tracked);
-        return promise;
+        return this.#inFlight.track(operation, onRefused);
     }
 
     #assertOpen(): void {
