@@ -117,6 +117,10 @@ export async function singleCheckpoint(ctx) {
                 samples: ours.samples,
                 cold: +cold.seconds.toFixed(4),
                 baselines: bases,
+                detail:
+                    `${(size / 2 ** 20 / ours.seconds).toFixed(0)} MiB/s, samples ${ours.samples.join(' ')}` +
+                    (main ? `; ${setup.main} samples ${main.samples.join(' ')}` : '') +
+                    (name === 'sshfs' ? '; the HyperProv paper (2019): 3.6 s for its 94 MB model to SSHFS' : ''),
             });
             for (const [label, base] of Object.entries(bases)) {
                 if (label === setup.main) continue;
