@@ -18,6 +18,7 @@ import {
 import { StoreError } from '@hyperprov/storage';
 import type { Interruption } from './interruption.js';
 import type { PartReader } from './part-reader.js';
+import { acquirePartBuffer, releasePartBuffers } from './part-buffers.js';
 
 /** S3 allows at most this many parts per upload. */
 const MAX_PARTS = 10_000;
@@ -169,13 +170,15 @@ export async function uploadParts(
                 await interruption.race(Promise.race(inFlight));
             }
             interruption.throwIfInterrupted();
-            buffer = free.pop() ?? (buffersMade++, Buffer.allocUnsafe(partSize));
+            buffer = free.pop() ?? (buffersMade++, acquirePartBuffer(partSize));
             length = await reader.fill(buffer);
         }
         while (inFlight.size > 0) {
             await interruption.race(Promise.race(inFlight));
         }
         interruption.throwIfInterrupted();
+        // Every part completed, so no request reads these any more: keep them for the next put.
+        releasePartBuffers(free.splice(0));
     } catch (error) {
         // Let in-flight parts fail fast, then remove the upload so no parts linger on the server.
         interruption.interrupt(error);

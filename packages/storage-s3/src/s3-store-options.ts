@@ -22,11 +22,12 @@ export interface S3StoreOptions {
     forcePathStyle?: boolean;
     credentials?: S3Credentials;
     /**
-     * Multipart part size in bytes (5 MiB … 5 GiB). Default 32 MiB: on the test MinIO, 32 MiB parts
-     * took 0.5–0.7 client CPU-s/GiB less than 16 MiB ones and were faster (bench/s3-upload.mjs).
+     * Multipart part size in bytes (5 MiB … 5 GiB). Default 16 MiB × 3 in flight: with part buffers
+     * reused across puts (part-buffers.ts) it kept a 2 GiB record under 200 MB RSS at 1.6–1.9 client
+     * CPU-s/GiB (bench/data-path); 32 MiB × 2 only won while every put allocated fresh buffers.
      */
     partSize?: number;
-    /** Parts uploaded at once per put. Memory per put is (queueSize + 1) × partSize (default 96 MiB). Default 2. */
+    /** Parts uploaded at once per put. Memory per put is (queueSize + 1) × partSize (default 64 MiB). Default 3. */
     queueSize?: number;
     /** Attempts per request, with exponential backoff and jitter between them (SDK standard retry). Default 5. */
     maxAttempts?: number;
@@ -66,11 +67,11 @@ export function resolveS3StoreOptions(options: S3StoreOptions, env: NodeJS.Proce
     if (endpoint !== undefined && !/^https?:\/\/[^/]+/.test(endpoint)) {
         throw invalid(`S3 endpoint "${endpoint}" must be an http(s) URL such as http://127.0.0.1:9000`);
     }
-    const partSize = options.partSize ?? 32 * MiB;
+    const partSize = options.partSize ?? 16 * MiB;
     if (!Number.isInteger(partSize) || partSize < 5 * MiB || partSize > 5 * 1024 * MiB) {
         throw invalid(`partSize must be an integer between 5 MiB and 5 GiB, got ${partSize}`);
     }
-    const queueSize = options.queueSize ?? 2;
+    const queueSize = options.queueSize ?? 3;
     if (!Number.isInteger(queueSize) || queueSize < 1 || queueSize > 64) {
         throw invalid(`queueSize must be an integer between 1 and 64, got ${queueSize}`);
     }

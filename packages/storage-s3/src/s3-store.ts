@@ -22,6 +22,7 @@ import { createS3Client } from './s3-client.js';
 import { toStoreError, type S3ErrorContext } from './s3-errors.js';
 import { resolveS3StoreOptions, type ResolvedS3StoreOptions, type S3StoreOptions } from './s3-store-options.js';
 import { abortStaleUploads } from './stale-uploads.js';
+import { acquirePartBuffer, releasePartBuffers } from './part-buffers.js';
 
 /** An ObjectStore on one S3 bucket and prefix, plus S3-specific maintenance. */
 export interface S3ObjectStore extends ObjectStore {
@@ -223,7 +224,7 @@ class S3Store implements S3ObjectStore {
             // A body that fits in one part goes up in one PUT after its checksum is known, so it can
             // be content-addressed (and skipped) even when the checksum is a promise.
             const { partSize } = this.#options;
-            const first = Buffer.allocUnsafe(size !== undefined && size < partSize ? size + 1 : partSize);
+            const first = size !== undefined && size < partSize ? Buffer.allocUnsafe(size + 1) : acquirePartBuffer(partSize);
             const length = await reader.fill(first);
             if (length < partSize || (await reader.atEnd())) {
                 tooLong(length);
@@ -250,6 +251,7 @@ class S3Store implements S3ObjectStore {
                     { abortSignal: interruption.signal },
                 );
                 onProgress?.(length);
+                if (first.length === partSize) releasePartBuffers([first]);
                 return { pointer, size: length, checksum: actual, skipped: false };
             }
 
