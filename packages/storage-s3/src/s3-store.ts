@@ -65,11 +65,11 @@ class S3Store implements S3ObjectStore {
     }
 
     put(body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-        return this.#track(() => this.#put(body, options), () => discard(body));
+        return this.#inFlight.track(() => this.#put(body, options), () => discard(body));
     }
 
     get(pointer: string, options: GetOptions = {}): Promise<Readable> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const key = this.#key(pointer);
             try {
                 options.signal?.throwIfAborted();
@@ -86,7 +86,7 @@ class S3Store implements S3ObjectStore {
     }
 
     stat(pointer: string): Promise<ObjectInfo> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const key = this.#key(pointer);
             try {
                 const head = await this.#client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
@@ -98,11 +98,11 @@ class S3Store implements S3ObjectStore {
     }
 
     exists(pointer: string): Promise<boolean> {
-        return this.#track(async () => (await this.#headSize(this.#key(pointer))) !== undefined);
+        return this.#inFlight.track(async () => (await this.#headSize(this.#key(pointer))) !== undefined);
     }
 
     delete(pointer: string): Promise<void> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const key = this.#key(pointer);
             try {
                 // S3 answers 204 whether or not the key existed, which is the idempotence we promise.
@@ -139,7 +139,7 @@ class S3Store implements S3ObjectStore {
     }
 
     abortStaleUploads(olderThanMs = this.#options.staleUploadAgeMs): Promise<string[]> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             try {
                 return await abortStaleUploads(this.#client, this.bucket, this.prefix ? `${this.prefix}/` : '', olderThanMs);
             } catch (error) {
@@ -333,9 +333,6 @@ class S3Store implements S3ObjectStore {
         return toStoreError(error, context);
     }
 
-    #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        return this.#inFlight.track(operation, onRefused);
-    }
 
     #closedError(): StoreError {
         return new StoreError('UNAVAILABLE', `the store ${this.location} is closed; open a new one`);

@@ -135,7 +135,7 @@ class MountedStore implements SshfsStore {
     }
 
     put(body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult> {
-        return this.#track(
+        return this.#inFlight.track(
             async () => {
                 try {
                     await this.#assertMounted();
@@ -195,14 +195,10 @@ class MountedStore implements SshfsStore {
         return this.close();
     }
 
-    /** Runs an operation tracked for close(); refuses it once close() was called. */
-    #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        return this.#inFlight.track(operation, onRefused);
-    }
 
     /** A tracked operation behind a mount check, with mount-aware errors. */
     #checked<T>(operation: () => Promise<T>): Promise<T> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             await this.#assertMounted();
             return this.#guard(operation);
         });

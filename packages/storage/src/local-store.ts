@@ -73,15 +73,15 @@ class LocalStore implements ObjectStore {
         this.location = pathToFileURL(root).href;
         // "On open": create the layout and clean up after dead writers right away. A failure is
         // reported by the first operation, which retries.
-        void this.#track(() => this.#init()).catch(() => {});
+        void this.#inFlight.track(() => this.#init()).catch(() => {});
     }
 
     put(body: PutBody, options: PutOptions = {}): Promise<PutResult> {
-        return this.#track(() => this.#put(body, options), () => discardBody(body));
+        return this.#inFlight.track(() => this.#put(body, options), () => discardBody(body));
     }
 
     get(pointer: string, options: GetOptions = {}): Promise<Readable> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const path = this.#pathOf(pointer);
             await this.#init();
             options.signal?.throwIfAborted();
@@ -97,7 +97,7 @@ class LocalStore implements ObjectStore {
     }
 
     stat(pointer: string): Promise<ObjectInfo> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const path = this.#pathOf(pointer);
             await this.#init();
             try {
@@ -110,7 +110,7 @@ class LocalStore implements ObjectStore {
     }
 
     exists(pointer: string): Promise<boolean> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const path = this.#pathOf(pointer);
             await this.#init();
             try {
@@ -124,7 +124,7 @@ class LocalStore implements ObjectStore {
     }
 
     delete(pointer: string): Promise<void> {
-        return this.#track(async () => {
+        return this.#inFlight.track(async () => {
             const path = this.#pathOf(pointer);
             await this.#init();
             try {
@@ -179,10 +179,6 @@ class LocalStore implements ObjectStore {
         return this.close();
     }
 
-    /** Runs an operation, tracked so that close() can wait for it. */
-    #track<T>(operation: () => Promise<T>, onRefused?: () => void): Promise<T> {
-        return this.#inFlight.track(operation, onRefused);
-    }
 
     #assertOpen(): void {
         if (this.#closed) throw this.#closedError();
