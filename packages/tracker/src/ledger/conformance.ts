@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LineageGraph, Page, ProvenanceRecord } from '@hyperprov/chaincode';
 import { TrackerError, type TrackerErrorCode } from '../errors.js';
 import type { Ledger, LedgerEvent } from './ledger.js';
 
@@ -23,32 +24,10 @@ export interface LedgerConformanceOptions {
     timeout?: number;
 }
 
-interface TestRecord {
-    id: string;
-    key: string;
-    checksum: string;
-    size: number;
-    location: string;
-    pointer: string;
-    type: string;
-    meta: Record<string, unknown>;
-    dependencies: string[];
-    creator: { mspId: string; id: string };
-    timestamp: string;
-    schema: number;
-}
-
-interface TestPage {
-    items: TestRecord[];
-    bookmark: string;
-}
-
-interface TestGraph {
-    root: string;
-    records: Record<string, TestRecord>;
-    edges: Record<string, string[]>;
-    truncated: string[];
-}
+// The suite checks the contract's own result types, so a schema change reaches it at compile time.
+type TestRecord = ProvenanceRecord;
+type TestPage = Page<ProvenanceRecord>;
+type TestGraph = LineageGraph;
 
 const RECORDED_EVENT = 'hyperprov.recorded';
 
