@@ -9,7 +9,7 @@
 //   - verify() of the whole ledger (chain + state re-derivation)
 // The ledger lives in a temp dir on the same filesystem as --dir (default: the OS temp dir; make
 // sure it is a real disk, not tmpfs, or fsync costs nothing). Needs the tracker built:
-//   npx turbo run build --filter=@hyperprov/tracker
+//   npx turbo run build --filter=@hyperprov/ledger-embedded
 // Usage: node bench/embedded-ledger.mjs [--latency 300] [--records 3000] [--concurrency 32]
 //        [--batch 100] [--batches 50] [--depth 1000] [--durability fsync|none] [--dir D] [--json]
 import { execFileSync } from 'node:child_process';
@@ -18,8 +18,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLocalIdentity } from '../packages/tracker/dist/identity/index.js';
-import { openEmbeddedLedger } from '../packages/tracker/dist/ledger/embedded/index.js';
+import { createLocalIdentity } from '@hyperprov/ledger';
+import { openEmbeddedLedger } from '@hyperprov/ledger-embedded';
 
 const { values: args } = parseArgs({
     options: {

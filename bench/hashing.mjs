@@ -14,7 +14,7 @@ import { mkdir, mkdtemp, open, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createHashPool } from '../packages/tracker/dist/hashing/index.js';
+import { createHashPool } from '@hyperprov/tracker/hashing';
 
 const { values: args } = parseArgs({
     options: {

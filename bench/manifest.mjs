@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-// Benchmark: dataset manifests (scanDataset / recordDataset), side by side in one run:
+// Benchmark: dataset manifests (scanDataset / prepareDatasetRecord), side by side in one run:
 //   - reference: `find -type f -print0 | xargs -0 -P<cores> sha256sum` over the same tree
 //   - scanDataset with an empty hash cache (every file read and hashed in the pool)
 //   - scanDataset again with the warm cache (target: no file read; stat-only)
 //   - scanDataset after changing 1 % of the files (only those are read again)
-//   - recordDataset --upload into a local store (first time: hash + store every file),
+//   - prepareDatasetRecord --upload into a local store (first time: hash + store every file),
 //     against `cp -r` of the same tree into the same filesystem
 //   - building + serialising a manifest of --entries synthetic entries (sort, root, bytes), and
 //     the heap it takes
@@ -18,11 +18,11 @@ import { mkdir, mkdtemp, open, rm, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLocalStore } from '../packages/storage/dist/index.js';
-import { createHashPool, openHashCache } from '../packages/tracker/dist/hashing/index.js';
-import { buildManifest, recordDataset, scanDataset, serializeManifest } from '../packages/tracker/dist/manifests/index.js';
-import { TrackerError } from '../packages/tracker/dist/errors.js';
-import { ingestFile } from '../packages/tracker/dist/pipeline/ingest.js';
+import { createLocalStore } from '@hyperprov/storage';
+import { createHashPool, openHashCache } from '@hyperprov/tracker/hashing';
+import { buildManifest, prepareDatasetRecord, scanDataset, serializeManifest } from '@hyperprov/tracker/manifests';
+import { TrackerError } from '@hyperprov/errors';
+import { ingestFile } from '@hyperprov/tracker/pipeline';
 
 const { values: args } = parseArgs({
     options: {
@@ -122,18 +122,18 @@ async function benchTree(label, dir, count, size) {
         const rescan = await timed(() => scanDataset(dir, { pool, cache }));
         log(`${label}: scanDataset after changing ${changed.length} files`, rescan.seconds, { files: count, cpu: rescan.cpuSeconds, read: pool.stats.filesRead - reads });
 
-        // recordDataset --upload into a fresh local store (no previous record), vs cp -r.
+        // prepareDatasetRecord --upload into a fresh local store (no previous record), vs cp -r.
         const storeRoot = path.join(base, `store-${label}`);
         const store = createLocalStore({ root: storeRoot });
         // No previous version of the key: the first recording of a dataset.
         const records = { get: async () => Promise.reject(new TrackerError('NOT_FOUND', 'no record')) };
         const freshCache = await openHashCache(path.join(base, `cache-up-${label}`));
-        const up = await timed(() => recordDataset(dir, { key: `bench/${label}`, store, records, pool, cache: freshCache, upload: true, ingest: ingestFile }));
+        const up = await timed(() => prepareDatasetRecord(dir, { key: `bench/${label}`, store, records, pool, cache: freshCache, upload: true, ingest: ingestFile }));
         await freshCache.close();
         await store.close();
         const copyTo = path.join(base, `copy-${label}`);
         const cp = await timed(async () => execFileSync('sh', ['-c', `cp -r "${dir}" "${copyTo}" && sync -f "${copyTo}"`]));
-        log(`${label}: recordDataset --upload, local store`, up.seconds, {
+        log(`${label}: prepareDatasetRecord --upload, local store`, up.seconds, {
             files: count,
             bytes: totalBytes,
             cpu: up.cpuSeconds,

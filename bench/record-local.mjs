@@ -14,8 +14,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLocalStore } from '@hyperprov/storage';
-import { createHashPool } from '../packages/tracker/dist/hashing/index.js';
-import { ingestFile } from '../packages/tracker/dist/pipeline/ingest.js';
+import { createHashPool } from '@hyperprov/tracker/hashing';
+import { ingestFile } from '@hyperprov/tracker/pipeline';
 
 const { values: args } = parseArgs({
     options: {

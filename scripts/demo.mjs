@@ -13,11 +13,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { HYPERPROV_BIN } from '@hyperprov/cli';
 
-const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const cli = join(repo, 'packages/tracker/dist/cli/main.js');
+const cli = HYPERPROV_BIN;
 const { values } = parseArgs({
     options: {
         dir: { type: 'string' },

@@ -13,7 +13,7 @@ import { mutate, readChunks } from '../lib/files.mjs';
 import { measure, median, summarize } from '../lib/measure.mjs';
 import { cpuOfPids, pidsMatching } from '../lib/proc-cpu.mjs';
 import { createProject } from '../lib/projects.mjs';
-import { createHashPool } from '../../../packages/tracker/dist/hashing/index.js';
+import { createHashPool } from '@hyperprov/tracker/hashing';
 
 const GiB = 2 ** 30;
 

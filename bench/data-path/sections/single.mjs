@@ -7,7 +7,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { HYPERPROV_BIN } from '@hyperprov/cli';
 import { initTracker } from '@hyperprov/tracker';
 import { run } from '../lib/exec.mjs';
 import { mutate, readChunks } from '../lib/files.mjs';
@@ -24,7 +24,7 @@ async function sha256(file) {
     return `sha256:${hash.digest('hex')}`;
 }
 
-const CLI = fileURLToPath(new URL('../../../packages/tracker/dist/cli/main.js', import.meta.url));
+const CLI = HYPERPROV_BIN;
 
 /** The stores of this run, each with its baselines. */
 function storeSetups(ctx) {

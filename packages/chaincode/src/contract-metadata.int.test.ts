@@ -17,6 +17,7 @@ import { SHA_A, input } from './testing/fixtures';
 // Load dist the way Fabric does: CommonJS require, not vitest's transform of src.
 const require = createRequire(__filename);
 const distIndex = join(__dirname, '..', 'dist', 'index.js');
+const distProtocol = join(__dirname, '..', 'dist', 'protocol.js');
 
 interface Metadata {
     contracts: Record<
@@ -45,6 +46,7 @@ interface Chaincode {
 }
 
 let dist: typeof import('./index');
+let protocol: typeof import('./protocol');
 let chaincode: Chaincode;
 let certificate: string;
 let workDir: string;
@@ -52,6 +54,7 @@ let workDir: string;
 beforeAll(() => {
     if (!existsSync(distIndex)) throw new Error(`${distIndex} is missing: run "npm run build" in packages/chaincode first`);
     dist = require(distIndex) as typeof import('./index');
+    protocol = require(distProtocol) as typeof import('./protocol');
     const ChaincodeFromContract = require('fabric-shim/lib/contract-spi/chaincodefromcontract.js') as new (
         contracts: unknown[],
         serializers: unknown,
@@ -80,12 +83,12 @@ afterAll(() => {
 
 describe('built contract metadata', () => {
     it('registers every transaction of PROVENANCE_TRANSACTIONS with string parameters and result', () => {
-        const contract = chaincode.metadata.contracts[dist.PROVENANCE_CONTRACT_NAME];
+        const contract = chaincode.metadata.contracts[protocol.PROVENANCE_CONTRACT_NAME];
         expect(contract, 'contract "provenance" registered').toBeDefined();
         const transactions = contract?.transactions ?? [];
-        expect(transactions.map((t) => t.name).sort()).toEqual(Object.keys(dist.PROVENANCE_TRANSACTIONS).sort());
+        expect(transactions.map((t) => t.name).sort()).toEqual(Object.keys(protocol.PROVENANCE_TRANSACTIONS).sort());
         for (const tx of transactions) {
-            const submit = dist.PROVENANCE_TRANSACTIONS[tx.name as keyof typeof dist.PROVENANCE_TRANSACTIONS].submit;
+            const submit = protocol.PROVENANCE_TRANSACTIONS[tx.name as keyof typeof protocol.PROVENANCE_TRANSACTIONS].submit;
             expect(tx.tag, tx.name).toEqual(submit ? ['SUBMIT', 'submitTx'] : ['EVALUATE']);
             expect(tx.parameters.length, tx.name).toBeGreaterThan(0);
             for (const p of tx.parameters) expect(p.schema, `${tx.name}(${p.name})`).toEqual({ type: 'string' });
@@ -122,7 +125,7 @@ describe('dispatch through fabric-shim', () => {
         expect(set.status).toBe(200);
         const text = Buffer.from(set.payload ?? []).toString('utf8');
         const record = JSON.parse(text) as import('./record').ProvenanceRecord;
-        expect(text).toBe(dist.canonicalJson(record));
+        expect(text).toBe(protocol.canonicalJson(record));
         expect(record).toMatchObject({ id: 'f00d', key: 'models/m', checksum: SHA_A, meta: { a: 2, z: 1 } });
         expect(record.creator).toEqual({ mspId: 'Org1MSP', id: 'x509::/O=Org1/CN=alice::/O=Org1/CN=alice' });
 
@@ -134,10 +137,10 @@ describe('dispatch through fabric-shim', () => {
         const ledger = new FakeLedger();
         const bad = await invoke(ledger, 'provenance:set', [JSON.stringify(input('a/../b'))], false);
         expect(bad.status).toBe(500);
-        expect(dist.parseContractError(bad.message ?? '')?.code).toBe('INVALID_ARGUMENT');
+        expect(protocol.parseContractError(bad.message ?? '')?.code).toBe('INVALID_ARGUMENT');
         expect(ledger.state.size).toBe(0);
         const missing = await invoke(ledger, 'provenance:get', ['nothing'], true);
-        expect(dist.parseContractError(missing.message ?? '')?.code).toBe('NOT_FOUND');
+        expect(protocol.parseContractError(missing.message ?? '')?.code).toBe('NOT_FOUND');
         const arity = await invoke(ledger, 'provenance:get', [], true);
         expect(arity.status).toBe(500);
         expect(arity.message).toMatch(/Expected 1 parameters/);

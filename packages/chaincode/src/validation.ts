@@ -34,8 +34,19 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // Fabric keys and values must be valid UTF-8; a lone surrogate cannot be encoded.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/** UTF-8 length of `text`, counted without Node's Buffer so the protocol runs in a browser too. */
 function utf8Bytes(text: string): number {
-    return Buffer.byteLength(text, 'utf8');
+    let bytes = 0;
+    for (let i = 0; i < text.length; i++) {
+        const unit = text.charCodeAt(i);
+        if (unit < 0x80) bytes += 1;
+        else if (unit < 0x800) bytes += 2;
+        else if (unit >= 0xd800 && unit <= 0xdbff && i + 1 < text.length && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+            bytes += 4;
+            i++;
+        } else bytes += 3; // a lone surrogate is encoded as U+FFFD, 3 bytes, as Buffer.byteLength counts it
+    }
+    return bytes;
 }
 
 function invalid(message: string): never {

@@ -2,16 +2,13 @@
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { ensureCliBuilt } from './cli/testing/cli-process.js';
-import { isTrackerError } from './errors.js';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isTrackerError } from '@hyperprov/errors';
 import { initTracker, openTracker, type Tracker } from './tracker.js';
 
 let dir: string;
 let tracker: Tracker;
 
-// The hash worker runs from dist/, so the package must be built.
-beforeAll(() => ensureCliBuilt(), 180_000);
 
 beforeEach(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'hp-tracker-'));

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { HashCheck, JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode';
+import type { HashCheck, JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode/protocol';
 import { formatStoreUrl } from '@hyperprov/storage';
 import { checkRecordInput, createProvenanceClient, type PageOptions, type ProvenanceClient } from './client/provenance-client.js';
 import { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
@@ -25,17 +25,18 @@ import {
     writeConfig,
     type TrackerConfig,
 } from './config/index.js';
-import { TrackerError, isTrackerError } from './errors.js';
-import { createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from './identity/index.js';
-import type { LedgerVerification } from './ledger/embedded/index.js';
-import type { Ledger, LedgerInfo } from './ledger/ledger.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
+import { createLocalIdentity, loadLocalIdentity, saveLocalIdentity, type LocalIdentity } from '@hyperprov/ledger';
+import type { LedgerVerification } from '@hyperprov/ledger-embedded';
+import type { Ledger, LedgerInfo } from '@hyperprov/ledger';
 import type { HashCache, HashPool } from './hashing/index.js';
 import { getLineage, type GetLineageOptions, type Lineage } from './lineage/lineage.js';
 import type { DatasetVerification } from './manifests/index.js';
 import { fetchRecordBytes, type FetchOptions, type FetchResult } from './pipeline/record-fetch.js';
 import { verifyRecords, type ObjectVerification } from './pipeline/record-verify.js';
 import { putRecord, recordFile, resolveDependencies, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from './pipeline/record.js';
-import { createStoreRegistry, parseStoreLocation, type StoreRegistry } from './storage/registry.js';
+import { createStoreRegistry, parseStoreLocation, type StoreRegistry } from './stores/registry.js';
+import { openLedgerBackend, type VerifiableLedger } from './project/ledger-backends.js';
 
 /** Options of {@link openTracker}. */
 export interface OpenTrackerOptions {
@@ -116,7 +117,7 @@ export interface RecordDatasetOptions {
 }
 
 /** Outcome of {@link Tracker.recordDataset}. */
-export interface DatasetRecordResult {
+export interface RecordDatasetResult {
     /** `unchanged`: the directory matches the latest manifest of the key, nothing was recorded. */
     status: 'changed' | 'unchanged';
     /** The new record, or the latest one when unchanged. */
@@ -177,7 +178,7 @@ export interface Tracker extends AsyncDisposable {
      * Records a directory as a dataset: a manifest (sorted path, size, SHA-256) stored and recorded;
      * with `upload`, the files too. Records nothing when the directory matches the key's latest manifest.
      */
-    recordDataset(dir: string, options: RecordDatasetOptions): Promise<DatasetRecordResult>;
+    recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult>;
     /** Compares a directory with a recorded dataset manifest (re-reading every byte). */
     verifyDataset(keyOrId: string, dir: string, options?: { signal?: AbortSignal }): Promise<DatasetVerification>;
     /**
@@ -245,32 +246,9 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options);
 }
 
-/** A ledger that may check itself locally (the embedded one does; a Fabric network is checked by its peers). */
-type VerifiableLedger = Ledger & { verify?: () => Promise<LedgerVerification> };
-
-/** Opens the configured ledger backend. The Fabric backend is loaded only when configured. */
-async function openLedger(config: TrackerConfig, hyperprovDir: string, identity: LocalIdentity): Promise<VerifiableLedger> {
-    if (config.ledger.backend === 'embedded') {
-        const { openEmbeddedLedger } = await import('./ledger/embedded/index.js');
-        return openEmbeddedLedger({
-            dir: resolveConfigPath(hyperprovDir, config.ledger.dir),
-            identity,
-            durability: config.ledger.durability,
-        });
-    }
-    // Seam for the Fabric Gateway backend (ledger/fabric), which is not part of this build yet.
-    const specifier: string = './ledger/fabric/index.js';
-    let fabric: { openFabricLedger(options: { connection: string; identity: LocalIdentity }): Promise<Ledger> };
-    try {
-        fabric = (await import(specifier)) as typeof fabric;
-    } catch (error) {
-        throw new TrackerError(
-            'LEDGER_UNAVAILABLE',
-            'this project is configured for a Fabric ledger, but this build has no Fabric backend; use the embedded ledger (ledger.backend "embedded" in .hyperprov/config.json)',
-            { cause: error },
-        );
-    }
-    return fabric.openFabricLedger({ connection: resolveConfigPath(hyperprovDir, config.ledger.connection), identity });
+/** Opens the configured ledger backend (see project/ledger-backends.ts). */
+function openLedger(config: TrackerConfig, hyperprovDir: string, identity: LocalIdentity): Promise<VerifiableLedger> {
+    return openLedgerBackend({ config: config.ledger, hyperprovDir, identity });
 }
 
 class ProjectTracker implements Tracker {
@@ -363,7 +341,7 @@ class ProjectTracker implements Tracker {
         return report;
     }
 
-    async recordDataset(dir: string, options: RecordDatasetOptions): Promise<DatasetRecordResult> {
+    async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
         const { signal } = options;
         const [store, hashing, manifests, { ingestFile }] = await Promise.all([
             this.#stores.open(this.config.store),
@@ -372,7 +350,7 @@ class ProjectTracker implements Tracker {
             import('./pipeline/ingest.js'),
         ]);
         const dependencies = await resolveDependencies(this.client, [...(options.dependencies ?? [])], signal);
-        const result = await manifests.recordDataset(dir, {
+        const result = await manifests.prepareDatasetRecord(dir, {
             key: options.key,
             store,
             records: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Page, ProvenanceRecord, RecordInput } from '@hyperprov/chaincode';
-import { TrackerError, isTrackerError } from '../errors.js';
-import type { Ledger, SubmitResult } from '../ledger/ledger.js';
+import type { Page, ProvenanceRecord, RecordInput } from '@hyperprov/chaincode/protocol';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
+import type { Ledger, SubmitResult } from '@hyperprov/ledger';
 import { createProvenanceClient } from './provenance-client.js';
 
 /** A Ledger that records the calls and answers from a script: isolates the client's own logic. */

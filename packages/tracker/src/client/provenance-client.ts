@@ -16,9 +16,9 @@ import {
     type Page,
     type ProvenanceRecord,
     type RecordInput,
-} from '@hyperprov/chaincode';
-import { TrackerError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+} from '@hyperprov/chaincode/protocol';
+import { TrackerError } from '@hyperprov/errors';
+import type { Ledger } from '@hyperprov/ledger';
 
 /** Paging of one query: how many items, and where the previous page stopped. */
 export interface PageOptions {

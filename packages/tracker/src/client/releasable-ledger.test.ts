@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isTrackerError } from '../errors.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { isTrackerError } from '@hyperprov/errors';
+import type { Ledger } from '@hyperprov/ledger';
 import { createReleasableLedger } from './releasable-ledger.js';
 
 /** Counts opens and closes; evaluate waits for `gate` so calls can be held in flight. */

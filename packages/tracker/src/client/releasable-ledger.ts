@@ -4,8 +4,8 @@
  * releases it meanwhile: other commands (a `get`, another `record`) can use it, and the upload's
  * own transaction reopens it when the bytes are durable.
  */
-import { TrackerError } from '../errors.js';
-import type { EventOptions, Ledger, LedgerEvent, LedgerInfo, SubmitResult } from '../ledger/ledger.js';
+import { TrackerError } from '@hyperprov/errors';
+import type { EventOptions, Ledger, LedgerEvent, LedgerInfo, SubmitResult } from '@hyperprov/ledger';
 
 /** A {@link Ledger} with {@link ReleasableLedger.release}. */
 export interface ReleasableLedger<L extends Ledger = Ledger> extends Ledger {

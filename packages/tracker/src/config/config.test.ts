@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isTrackerError } from '../errors.js';
+import { isTrackerError } from '@hyperprov/errors';
 import { CONFIG_VERSION, defaultConfig, parseConfig, readConfig, writeConfig } from './config.js';
 import { findProjectDir } from './project-dir.js';
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 import { CONFIG_FILENAME } from './project-dir.js';
 
 /** Version of the config file format; bumped on incompatible changes. */

@@ -4,7 +4,7 @@
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 
 /** Name of the folder `hyperprov init` creates in a project. */
 export const HYPERPROV_DIRNAME = '.hyperprov';

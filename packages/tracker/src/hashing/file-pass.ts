@@ -12,7 +12,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 import { identityOf, sameIdentity, type FileIdentity } from './file-identity.js';
 import {
     CTRL_EVENTS,

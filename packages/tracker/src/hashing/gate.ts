@@ -1,6 +1,6 @@
 /** A counting semaphore with a bounded FIFO queue and AbortSignal support (the pool's admission). */
 
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 
 interface Waiter {
     resolve(): void;

@@ -11,7 +11,7 @@
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 import { identityKey, type FileIdentity } from './file-identity.js';
 
 /** Options of {@link openHashCache}. */

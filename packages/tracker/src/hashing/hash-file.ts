@@ -1,7 +1,7 @@
 /** Hashing a file through the cache: the read-only path used by verify and dataset manifests. */
 
 import { stat } from 'node:fs/promises';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 import { identityOf } from './file-identity.js';
 import type { HashCache } from './hash-cache.js';
 import type { FileHash } from './file-pass.js';

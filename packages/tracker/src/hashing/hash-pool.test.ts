@@ -3,7 +3,7 @@ import { appendFile, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTrackerError } from '../errors.js';
+import { isTrackerError } from '@hyperprov/errors';
 import { createHashPool, type HashPool } from './hash-pool.js';
 
 const CHUNK = 64 * 1024;

@@ -14,7 +14,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 import { identityOf } from './file-identity.js';
 import { startFilePass, type FileHash, type FilePass } from './file-pass.js';
 import { Gate } from './gate.js';

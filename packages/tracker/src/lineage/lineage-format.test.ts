@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode';
+import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { lineageLevels } from './lineage.js';
 import { renderLineageDot, renderLineageTree } from './lineage-format.js';
 

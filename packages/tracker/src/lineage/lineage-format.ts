@@ -2,7 +2,7 @@
  * Rendering lineage graphs for humans: an indented tree (each record expanded once; later
  * occurrences in a diamond point back to the first) and Graphviz DOT.
  */
-import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode';
+import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 
 /** `up`: what a record was made from; `down`: what was made from it. */
 export type LineageDirection = 'up' | 'down';

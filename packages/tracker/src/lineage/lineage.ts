@@ -2,7 +2,7 @@
  * Lineage queries: where a record came from (up) and what was made from it (down), as one
  * contract call that returns the whole DAG of full records.
  */
-import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode';
+import type { LineageGraph, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import type { ProvenanceClient } from '../client/provenance-client.js';
 import type { LineageDirection } from './lineage-format.js';
 

@@ -4,7 +4,7 @@
  * whether a file is only hashed or also uploaded.
  */
 import { hashFile, type HashCache, type HashPool } from '../hashing/index.js';
-import { TrackerError, isTrackerError } from '../errors.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
 
 /** The hashing resources a scan uses; both are owned (and closed) by the caller. */
 export interface HashResources {

@@ -9,10 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { canonicalJson, type JsonValue, type ProvenanceRecord } from '@hyperprov/chaincode';
+import { canonicalJson, type JsonValue, type ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import type { ObjectStore } from '@hyperprov/storage';
-import { TrackerError } from '../errors.js';
-import { fromStoreError } from '../storage/store-errors.js';
+import { TrackerError } from '@hyperprov/errors';
+import { fromStoreError } from '../stores/store-errors.js';
 
 /** `kind` of an object index. */
 export const OBJECTS_KIND = 'hyperprov.dataset-objects' as const;

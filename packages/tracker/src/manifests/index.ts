@@ -4,7 +4,7 @@
  * Wiring for `hyperprov dataset <dir> --key K [--upload]` (pool, cache, store and client are the
  * tracker's; the submit stays with the caller, after the bytes are durable):
  * ```ts
- * const result = await recordDataset(dir, { key, store, records: client, pool, cache, upload, ingest: ingestFile });
+ * const result = await prepareDatasetRecord(dir, { key, store, records: client, pool, cache, upload, ingest: ingestFile });
  * const record = result.status === 'unchanged' ? result.record : (await client.set(result.input)).value;
  * ```
  * and for `hyperprov verify <manifest id> --against <dir>`:
@@ -29,18 +29,17 @@ export { parseManifest, readManifest } from './parse-manifest.js';
 export { scanDataset, type ScanOptions, type ScanProgress, type ScanResult, type SkippedEntry } from './scan-dataset.js';
 export type { HashResources } from './dataset-hasher.js';
 export { diffManifests, type ManifestDiff, type ModifiedEntry } from './diff-manifests.js';
-export { diffManifest, type DatasetDiff } from './diff-manifest.js';
+export { compareDataset, type DatasetDiff } from './compare-dataset.js';
 export {
-    recordDataset,
-    type RecordDatasetOptions,
-    type RecordDatasetResult,
+    prepareDatasetRecord,
+    type PrepareDatasetOptions,
+    type PreparedDataset,
     type DatasetChanged,
     type DatasetUnchanged,
     type DatasetIngest,
-    type IngestedFile,
     type LatestRecordSource,
     type UploadSummary,
-} from './record-dataset.js';
+} from './prepare-dataset.js';
 export { verifyDataset, type VerifyDatasetOptions, type DatasetVerification } from './verify-dataset.js';
 export { readDatasetObjects, filesMetaOf, OBJECTS_KIND, type DatasetFilesMeta, type DatasetObjects } from './dataset-objects.js';
 export { restoreDataset, type RestoreDatasetOptions, type RestoreDatasetResult } from './restore-dataset.js';

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@hyperprov/chaincode';
+import { canonicalJson } from '@hyperprov/chaincode/protocol';
 import { describe, expect, it } from 'vitest';
-import { isTrackerError } from '../errors.js';
+import { isTrackerError } from '@hyperprov/errors';
 import { diffManifests } from './diff-manifests.js';
 import { buildManifest, compareUtf8, serializeManifest, type ManifestEntry } from './manifest.js';
 import { parseManifest } from './parse-manifest.js';

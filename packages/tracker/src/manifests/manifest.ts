@@ -5,7 +5,7 @@
  * Two checksums, on purpose:
  * - `root` = `sha256:` of the canonical JSON of `entries` alone. It names the dataset *content*
  *   and nothing else, so it stays the same if the manifest envelope ever changes (a schema 2 with
- *   more header fields describes the same files with the same root). It is what `recordDataset`
+ *   more header fields describes the same files with the same root). It is what `prepareDatasetRecord`
  *   compares to decide "nothing changed", and it is copied into the record's `meta.root`.
  * - the manifest *file* checksum = `sha256:` of the manifest's serialised bytes. It is what the
  *   ledger records as the record's `checksum` (like any other stored object), what the store
@@ -14,9 +14,9 @@
  * deterministic functions of the directory's content, so the same tree always gives the same
  * root and the same file.
  */
-import { canonicalJson } from '@hyperprov/chaincode';
+import { canonicalJson } from '@hyperprov/chaincode/protocol';
 import { createHash } from 'node:crypto';
-import { TrackerError } from '../errors.js';
+import { TrackerError } from '@hyperprov/errors';
 
 /** Manifest schema version written by this code. */
 export const MANIFEST_SCHEMA = 1 as const;

@@ -4,9 +4,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { ObjectStore } from '@hyperprov/storage';
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
-import { TrackerError } from '../errors.js';
-import { fromStoreError } from '../storage/store-errors.js';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { TrackerError } from '@hyperprov/errors';
+import { fromStoreError } from '../stores/store-errors.js';
 import { MANIFEST_KIND, MANIFEST_SCHEMA, buildManifest, compareUtf8, serializeManifestChunks, type DatasetManifest, type ManifestEntry } from './manifest.js';
 import { entryPathProblem } from './manifest-path.js';
 

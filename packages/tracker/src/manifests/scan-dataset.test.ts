@@ -4,9 +4,9 @@ import { mkdir, mkdtemp, rm, symlink, unlink, utimes, writeFile } from 'node:fs/
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isTrackerError, type TrackerErrorCode } from '../errors.js';
+import { isTrackerError, type TrackerErrorCode } from '@hyperprov/errors';
 import { createHashPool, openHashCache, type HashCache, type HashPool } from '../hashing/index.js';
-import { diffManifest } from './diff-manifest.js';
+import { compareDataset } from './compare-dataset.js';
 import { serializeManifest } from './manifest.js';
 import { hashDatasetFile } from './dataset-hasher.js';
 import { scanDataset, walkDataset } from './scan-dataset.js';
@@ -267,7 +267,7 @@ describe('re-scanning with the hash cache', () => {
         expect(pool.stats.filesRead - reads).toBe(2);
         expect(third.manifest.root).not.toBe(first.manifest.root);
 
-        const diff = await diffManifest(first.manifest, third.manifest);
+        const diff = await compareDataset(first.manifest, third.manifest);
         expect(diff.added.map((e) => e.path)).toEqual(['part-9/new.bin']);
         expect(diff.removed.map((e) => e.path)).toEqual(['part-2/file-2.bin']);
         expect(diff.modified.map((m) => [m.path, m.change])).toEqual([['part-1/file-1.bin', 'content']]);
@@ -275,15 +275,15 @@ describe('re-scanning with the hash cache', () => {
 
         // Against the directory directly, without the cache: every byte is read again.
         reads = pool.stats.filesRead;
-        const live = await diffManifest(first.manifest, dir, { pool });
+        const live = await compareDataset(first.manifest, dir, { pool });
         expect(pool.stats.filesRead - reads).toBe(40);
         expect(live.counts).toEqual(diff.counts);
         expect(live.against).toEqual(third.manifest);
     });
 
-    it('diffManifest against a directory needs the pool', async () => {
+    it('compareDataset against a directory needs the pool', async () => {
         const dir = await newDir();
         const { manifest } = await scanDataset(dir, { pool });
-        expect(await errorCode(diffManifest(manifest, dir))).toBe('INVALID_ARGUMENT');
+        expect(await errorCode(compareDataset(manifest, dir))).toBe('INVALID_ARGUMENT');
     });
 });

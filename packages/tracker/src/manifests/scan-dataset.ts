@@ -20,7 +20,7 @@ import { setMaxListeners } from 'node:events';
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import fg from 'fast-glob';
-import { TrackerError, isTrackerError } from '../errors.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
 import { buildManifest, compareUtf8, type DatasetManifest, type ManifestEntry } from './manifest.js';
 import { entryPathProblem } from './manifest-path.js';
 import { hashDatasetFile, type HashResources } from './dataset-hasher.js';

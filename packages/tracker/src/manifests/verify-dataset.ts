@@ -2,9 +2,9 @@
  * `hyperprov verify <manifest id> --against <dir>`: read the recorded manifest from its store
  * (checked against the record), scan the local copy, and list every difference file by file.
  */
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import type { ObjectStore } from '@hyperprov/storage';
-import { diffManifest, type DatasetDiff } from './diff-manifest.js';
+import { compareDataset, type DatasetDiff } from './compare-dataset.js';
 import type { DatasetManifest } from './manifest.js';
 import { readManifest } from './parse-manifest.js';
 import type { ScanOptions } from './scan-dataset.js';
@@ -36,6 +36,6 @@ export interface DatasetVerification extends DatasetDiff {
 export async function verifyDataset(record: ProvenanceRecord, store: ObjectStore, dir: string, options: VerifyDatasetOptions): Promise<DatasetVerification> {
     const manifest = await readManifest(record, store, options.signal ? { signal: options.signal } : {});
     const { useCache, cache, ...rest } = options;
-    const diff = await diffManifest(manifest, dir, { ...rest, ...(useCache && cache && { cache }) });
+    const diff = await compareDataset(manifest, dir, { ...rest, ...(useCache && cache && { cache }) });
     return { ...diff, record, manifest, ok: diff.identical };
 }

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { createLocalStore, StoreError, type ObjectInfo, type ObjectStore } from '@hyperprov/storage';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { isTrackerError } from '../errors.js';
+import { isTrackerError } from '@hyperprov/errors';
 import { openHashCache } from '../hashing/hash-cache.js';
 import { createHashPool, type HashPool } from '../hashing/hash-pool.js';
 import { ingestFile } from './ingest.js';

@@ -8,12 +8,12 @@
 
 import { stat } from 'node:fs/promises';
 import type { ObjectStore, PutResult } from '@hyperprov/storage';
-import { TrackerError, isTrackerError } from '../errors.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
 import { identityOf, type FileIdentity } from '../hashing/file-identity.js';
 import type { FilePass } from '../hashing/file-pass.js';
 import type { HashCache } from '../hashing/hash-cache.js';
 import type { HashPool } from '../hashing/hash-pool.js';
-import { fromStoreError } from '../storage/store-errors.js';
+import { fromStoreError } from '../stores/store-errors.js';
 
 export { hashFile, type HashFileOptions, type HashFileResult } from '../hashing/hash-file.js';
 

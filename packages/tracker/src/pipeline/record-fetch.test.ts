@@ -5,8 +5,8 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLocalStore, type ObjectStore } from '@hyperprov/storage';
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
-import { isTrackerError } from '../errors.js';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { isTrackerError } from '@hyperprov/errors';
 import { fetchRecordBytes } from './record-fetch.js';
 
 let dir: string;

@@ -8,9 +8,9 @@ import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'no
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '@hyperprov/storage';
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
-import { TrackerError } from '../errors.js';
-import { fromStoreError } from '../storage/store-errors.js';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { TrackerError } from '@hyperprov/errors';
+import { fromStoreError } from '../stores/store-errors.js';
 
 /** Options of {@link fetchRecordBytes}. */
 export interface FetchOptions {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
-import { createStoreRegistry, type StoreRegistry } from '../storage/registry.js';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { createStoreRegistry, type StoreRegistry } from '../stores/registry.js';
 import { verifyRecords } from './record-verify.js';
 import { pathToFileURL } from 'node:url';
 

@@ -4,10 +4,10 @@
  * never from a cache, because verify exists to catch bytes that changed behind our back.
  */
 import { createHash } from 'node:crypto';
-import type { ProvenanceRecord } from '@hyperprov/chaincode';
-import { isTrackerError } from '../errors.js';
-import type { StoreRegistry } from '../storage/registry.js';
-import { fromStoreError } from '../storage/store-errors.js';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { isTrackerError } from '@hyperprov/errors';
+import type { StoreRegistry } from '../stores/registry.js';
+import { fromStoreError } from '../stores/store-errors.js';
 
 /** Outcome for one record's bytes. */
 export type ObjectStatus =

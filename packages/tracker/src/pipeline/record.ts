@@ -6,9 +6,10 @@
  * unclaimed: no record says anything wrong.
  */
 import { stat } from 'node:fs/promises';
-import { isValidKey, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode';
+import { isValidKey, type JsonValue, type ProvenanceRecord, type RecordInput, type RecordType } from '@hyperprov/chaincode/protocol';
 import { checkRecordInput, type ProvenanceClient } from '../client/provenance-client.js';
-import { TrackerError, isTrackerError } from '../errors.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
+import type { IngestResult } from './ingest.js';
 
 /** Options of recording a file. */
 export interface RecordFileOptions {
@@ -34,17 +35,8 @@ export interface RecordResult {
     uploaded: boolean;
 }
 
-/** What ingesting a file into the store produced (see pipeline/ingest.ts). */
-export interface IngestOutcome {
-    checksum: string;
-    size: number;
-    pointer: string;
-    location: string;
-    skipped: boolean;
-}
-
 /** Streams a file into the store, hashing it on the way; supplied by the tracker. */
-export type Ingest = (file: string, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void }) => Promise<IngestOutcome>;
+export type Ingest = (file: string, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void }) => Promise<IngestResult>;
 
 /**
  * Input of a metadata-only record; dependencies may be ids or keys. Without `size`, the tracker

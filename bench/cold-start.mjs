@@ -1,0 +1,102 @@
+#!/usr/bin/env node
+// Benchmark: how long the `hyperprov` CLI takes to start and answer, as a fresh process each time
+// (what a user or a shell script meets), against bare `node -e 0` on the same machine.
+//   - `hyperprov --version`, `hyperprov --help`
+//   - `hyperprov get <key>` on a small embedded project (a few records), the common read
+//   - how many files each command loads, and whether any Fabric module is among them
+// Median and p90 of --runs runs each. Target (issue "One package per concern"): get <= 150 ms.
+// Needs the packages built (`npm run build`). The CLI is the installed `@hyperprov/cli` bin, or
+// the launcher given with --bin (to measure an older checkout).
+// Usage: node bench/cold-start.mjs [--runs 15] [--bin path/to/hyperprov.js] [--json]
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { HYPERPROV_BIN } from '@hyperprov/cli';
+
+const { values: args } = parseArgs({
+    options: {
+        runs: { type: 'string', default: '15' },
+        bin: { type: 'string' },
+        json: { type: 'boolean', default: false },
+    },
+});
+const RUNS = Number(args.runs);
+const bin = args.bin ? path.resolve(args.bin) : HYPERPROV_BIN;
+
+const dir = await mkdtemp(path.join(os.tmpdir(), 'hyperprov-cold-'));
+try {
+    const cli = (...argv) => execFileSync(process.execPath, [bin, ...argv], { cwd: dir, encoding: 'utf8' });
+    cli('init');
+    for (let i = 0; i < 5; i++) {
+        await writeFile(path.join(dir, `f${i}.bin`), `payload ${i}\n`);
+        cli('record', `f${i}.bin`, '--key', `files/f${i}`);
+    }
+
+    const cases = [
+        { name: 'node -e 0', argv: ['-e', '0'], bare: true },
+        { name: 'hyperprov --version', argv: ['--version'] },
+        { name: 'hyperprov --help', argv: ['--help'] },
+        { name: 'hyperprov get files/f3', argv: ['get', 'files/f3'] },
+    ];
+    const rows = [];
+    for (const c of cases) {
+        const argv = c.bare ? c.argv : [bin, ...c.argv];
+        const times = [];
+        for (let i = 0; i < RUNS; i++) {
+            const start = process.hrtime.bigint();
+            const run = spawnSync(process.execPath, argv, { cwd: dir, encoding: 'utf8' });
+            times.push(Number(process.hrtime.bigint() - start) / 1e6);
+            if (run.status !== 0) throw new Error(`${c.name} exited ${run.status}: ${run.stderr}`);
+        }
+        times.sort((a, b) => a - b);
+        const loaded = c.bare ? { files: 0, fabric: false } : loadedFiles(argv);
+        rows.push({
+            command: c.name,
+            medianMs: round(times[Math.floor(times.length / 2)]),
+            p90Ms: round(times[Math.min(times.length - 1, Math.floor(times.length * 0.9))]),
+            filesLoaded: loaded.files,
+            loadsFabric: loaded.fabric,
+        });
+    }
+
+    const result = { runs: RUNS, bin: path.relative(process.cwd(), bin), node: process.version, cpus: os.cpus().length, load: os.loadavg()[0], rows };
+    if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+        console.log(`cold start, median of ${RUNS} fresh processes (load ${result.load.toFixed(1)}, ${result.cpus} cores)`);
+        console.table(rows);
+    }
+    const out = new URL('./results/', import.meta.url);
+    await mkdir(out, { recursive: true });
+    await writeFile(new URL('cold-start.json', out), `${JSON.stringify(result, null, 2)}\n`);
+} finally {
+    await rm(dir, { recursive: true, force: true });
+}
+
+/** Files the command loads (ESM through a loader hook, CommonJS from the module cache at exit). */
+function loadedFiles(argv) {
+    const list = path.join(dir, 'loaded.txt');
+    const hooks = path.join(dir, 'hooks.mjs');
+    const preload = path.join(dir, 'preload.mjs');
+    writeFileSync(
+        hooks,
+        `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(list)}, url + '\\n');\n  return next(url, context);\n}\n`,
+    );
+    writeFileSync(
+        preload,
+        `import { register, createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
+            `const Module = createRequire(import.meta.url)('node:module');\nprocess.on('exit', () => appendFileSync(${JSON.stringify(list)}, Object.keys(Module._cache).map((f) => 'file://' + f + '\\n').join('')));\n`,
+    );
+    rmSync(list, { force: true });
+    spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, ...argv], { cwd: dir, encoding: 'utf8' });
+    const files = [...new Set(readFileSync(list, 'utf8').split('\n').filter((u) => u && !u.startsWith(pathToFileURL(dir).href)))];
+    return { files: files.length, fabric: files.some((u) => /fabric-(contract-api|shim)|@hyperledger/.test(u)) };
+}
+
+function round(ms) {
+    return Math.round(ms * 10) / 10;
+}
+

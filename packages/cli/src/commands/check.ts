@@ -1,0 +1,42 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { EXIT_CODES } from '@hyperprov/errors';
+import { formatRecordLine, formatSize } from '../format.js';
+
+interface CheckArgs extends GlobalArgs {
+    file: string;
+    key?: string;
+}
+
+/** `hyperprov check <file> [--key K]`: is this file's content recorded (as K's latest version)? */
+export function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, CheckArgs> {
+    return {
+        command: 'check <file>',
+        describe: 'Hash a local file and list the records of exactly these bytes; with --key, check it is that key\'s latest version (exit 5 if not, 3 if never recorded)',
+        builder: (y: Argv<GlobalArgs>) =>
+            y
+                .positional('file', { type: 'string', demandOption: true, describe: 'file to check' })
+                .option('key', { type: 'string', describe: 'key whose latest version the file should be' }) as unknown as Argv<CheckArgs>,
+        handler: (argv) =>
+            runCommand(ctx, argv, async (out) => {
+                const result = await withTracker(ctx, argv, (tracker) =>
+                    tracker.check(String(argv.file), { signal: ctx.signal, ...(argv.key !== undefined && { key: argv.key }) }),
+                );
+                out.result(result, () => {
+                    const lines = [`${result.file}  ${result.checksum}  ${formatSize(result.size)}`];
+                    if (result.records.length === 0) lines.push('no record holds these bytes');
+                    else lines.push(`recorded ${result.records.length} time(s):`, ...result.records.map((r) => `  ${formatRecordLine(r)}`));
+                    if (result.key) {
+                        lines.push(
+                            result.key.match
+                                ? `it is the latest version of ${result.key.key} (record ${result.key.id})`
+                                : `it is NOT the latest version of ${result.key.key}: that is ${result.key.recorded} (record ${result.key.id})`,
+                        );
+                    }
+                    return lines.join('\n');
+                });
+                if (result.key) return result.key.match ? 0 : EXIT_CODES.CHECKSUM_MISMATCH;
+                return result.records.length > 0 ? 0 : EXIT_CODES.NOT_FOUND;
+            }),
+    };
+}

@@ -1,0 +1,46 @@
+import type { Argv, CommandModule } from 'yargs';
+import { runCommand, type CliContext, type GlobalArgs } from '../context.js';
+import { storeUrlFromOptions } from '../store-option.js';
+
+interface InitArgs extends GlobalArgs {
+    store?: string;
+    sshfsRemote?: string;
+    durability?: 'fsync' | 'none';
+    mspId?: string;
+}
+
+/** `hyperprov init [--dir D] [--store URL]`: creates `.hyperprov/` with config, identity and ledger. */
+export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs> {
+    return {
+        command: 'init',
+        describe: 'Create .hyperprov/ (config, identity, embedded ledger, local object store) in --dir or here',
+        builder: (y: Argv<GlobalArgs>) =>
+            y
+                .option('store', { type: 'string', describe: 'store URL for recorded bytes: file:///dir, s3://bucket/prefix?endpoint=…, sshfs:///mountpoint (default: .hyperprov/objects)' })
+                .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint when it is not mounted' })
+                .option('durability', { choices: ['fsync', 'none'] as const, describe: 'ledger durability (default fsync)' })
+                .option('msp-id', { type: 'string', describe: 'MSP id of the new identity (default LocalMSP)' }) as unknown as Argv<InitArgs>,
+        handler: (argv) =>
+            runCommand(ctx, argv, async (out) => {
+                const { initTracker } = await import('@hyperprov/tracker');
+                const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
+                const result = await initTracker({
+                    dir: argv.dir ?? ctx.cwd,
+                    ...(store !== undefined && { store }),
+                    ...(argv.durability !== undefined && { durability: argv.durability }),
+                    ...(argv.mspId !== undefined && { mspId: argv.mspId }),
+                });
+                out.result(
+                    { projectDir: result.projectDir, hyperprovDir: result.hyperprovDir, config: result.config, identity: { mspId: result.identity.mspId } },
+                    () =>
+                        [
+                            `initialised ${result.hyperprovDir}`,
+                            `ledger    ${result.config.ledger.backend}`,
+                            `store     ${result.config.store}`,
+                            `identity  ${result.identity.mspId}`,
+                            'next: hyperprov record <file> --key <name>',
+                        ].join('\n'),
+                );
+            }),
+    };
+}

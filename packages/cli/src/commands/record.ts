@@ -1,0 +1,62 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Argv, CommandModule } from 'yargs';
+import type { RecordType } from '@hyperprov/chaincode/protocol';
+import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { formatRecord } from '../format.js';
+import { progressBar } from '../progress-bar.js';
+import { storeUrlFromOptions } from '../store-option.js';
+
+interface RecordArgs extends GlobalArgs {
+    file: string;
+    key: string;
+    dep: string[];
+    meta?: string;
+    type: RecordType;
+    store?: string;
+    sshfsRemote?: string;
+}
+
+/** `hyperprov record <file> --key K [--dep ID]… [--meta JSON] [--type …]`. */
+export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, RecordArgs> {
+    return {
+        command: 'record <file>',
+        describe: 'Store a file in the configured store (hashing it on the way) and record it on the ledger',
+        builder: (y: Argv<GlobalArgs>) =>
+            y
+                .positional('file', { type: 'string', demandOption: true, describe: 'file to record' })
+                .option('key', { type: 'string', demandOption: true, describe: 'item name, e.g. models/resnet50' })
+                .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
+                .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
+                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const })
+                .option('store', { type: 'string', describe: 'store URL for this file instead of the configured store (file:///…, s3://…, sshfs:///…)' })
+                .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint of --store' }) as unknown as Argv<RecordArgs>,
+        handler: (argv) =>
+            runCommand(ctx, argv, async (out) => {
+                const meta = await parseMetaArg(ctx, argv.meta);
+                const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
+                const progress = !argv.json && process.stderr.isTTY ? progressBar(ctx, await fileSize(path.resolve(ctx.cwd, argv.file))) : undefined;
+                const result = await withTracker(ctx, argv, (tracker) =>
+                    tracker.record(argv.file, {
+                        key: argv.key,
+                        dependencies: argv.dep.map(String),
+                        type: argv.type,
+                        signal: ctx.signal,
+                        ...(store !== undefined && { store }),
+                        ...(meta !== undefined && { meta }),
+                        ...(progress && { onProgress: progress.update }),
+                    }),
+                ).finally(() => progress?.clear());
+                out.result(result.record, () => `${formatRecord(result.record)}\n${result.uploaded ? 'stored and recorded' : 'recorded (the store already held these bytes)'} in block ${result.blockNumber}`);
+            }),
+    };
+}
+
+/** Size of the file, or undefined if it cannot be read (the record itself reports why). */
+async function fileSize(file: string): Promise<number | undefined> {
+    try {
+        return (await stat(file)).size;
+    } catch {
+        return undefined;
+    }
+}

@@ -1,0 +1,116 @@
+/**
+ * The `hyperprov` command line: parses arguments with yargs and dispatches to one command module
+ * each. Returns the exit code instead of exiting, so tests can run it in-process too.
+ */
+import { readFileSync } from 'node:fs';
+import yargs from 'yargs';
+import { TrackerError } from '@hyperprov/errors';
+import { checkCommand } from './commands/check.js';
+import { datasetCommand } from './commands/dataset.js';
+import { fetchCommand } from './commands/fetch.js';
+import { getCommand } from './commands/get.js';
+import { historyCommand } from './commands/history.js';
+import { initCommand } from './commands/init.js';
+import { lineageCommand } from './commands/lineage.js';
+import { putCommand } from './commands/put.js';
+import { rangeCommand } from './commands/range.js';
+import { recordCommand } from './commands/record.js';
+import { showCommand } from './commands/show.js';
+import { statusCommand } from './commands/status.js';
+import { verifyCommand } from './commands/verify.js';
+import type { CliContext, GlobalArgs } from './context.js';
+import { CliOutput, type CliIo } from './output.js';
+
+/** Options of {@link runCli}; defaults are the real process's. */
+export interface RunCliOptions {
+    cwd?: string;
+    io?: CliIo;
+    readStdin?: () => Promise<string>;
+    /** Aborts the running command (the binary wires it to SIGINT/SIGTERM). */
+    signal?: AbortSignal;
+}
+
+/** A parsing problem reported by yargs (missing argument, unknown option, …). */
+class UsageError extends Error {}
+
+/** Runs the CLI with `args` (without `node` and the script) and resolves to the exit code. */
+export async function runCli(args: readonly string[], options: RunCliOptions = {}): Promise<number> {
+    const ctx: CliContext = {
+        io: options.io ?? {
+            stdout: (text) => process.stdout.write(text),
+            stderr: (text) => process.stderr.write(text),
+            drain: () => new Promise((resolve) => process.stdout.once('drain', () => resolve())),
+        },
+        cwd: options.cwd ?? process.cwd(),
+        exitCode: 0,
+        readStdin: options.readStdin ?? readProcessStdin,
+        signal: options.signal ?? new AbortController().signal,
+    };
+    const parser = yargs([...args])
+        .scriptName('hyperprov')
+        .usage('$0 <command> [options]\n\nRecords provenance of ML models and data on a tamper-evident ledger.')
+        .parserConfiguration({
+            // Keys, ids and checksums are strings: never turn "0001" into 1 or "a.b" into nested options.
+            'parse-numbers': false,
+            'parse-positional-numbers': false,
+            'dot-notation': false,
+            'duplicate-arguments-array': true,
+        })
+        .option('json', { type: 'boolean', default: false, global: true, describe: 'print exactly one JSON document (errors too)' })
+        .option('dir', { type: 'string', global: true, describe: 'project directory (default: nearest .hyperprov/ upward from here)' })
+        .command(initCommand(ctx))
+        .command(recordCommand(ctx))
+        .command(putCommand(ctx))
+        .command(datasetCommand(ctx))
+        .command(getCommand(ctx))
+        .command(showCommand(ctx))
+        .command(historyCommand(ctx))
+        .command(rangeCommand(ctx))
+        .command(lineageCommand(ctx))
+        .command(verifyCommand(ctx))
+        .command(checkCommand(ctx))
+        .command(fetchCommand(ctx))
+        .command(statusCommand(ctx))
+        .demandCommand(1, 'name a command; `hyperprov --help` lists them')
+        .strict()
+        .help()
+        .alias('h', 'help')
+        .version(packageVersion())
+        .wrap(Math.min(110, process.stdout.columns || 80))
+        .exitProcess(false)
+        .fail((message, error) => {
+            // Our handlers report their own errors; only parsing problems arrive here.
+            throw error ?? new UsageError(message);
+        });
+    try {
+        await parser.parseAsync();
+    } catch (error) {
+        const out = new CliOutput(args.includes('--json'), ctx.io);
+        const message = error instanceof Error ? error.message : String(error);
+        const help = message.includes('--help') ? '' : `; run \`hyperprov ${firstCommand(args)}--help\` for usage`;
+        return out.error(new TrackerError('INVALID_ARGUMENT', `${message}${help}`, { cause: error }));
+    }
+    return ctx.exitCode;
+}
+
+function firstCommand(args: readonly string[]): string {
+    const command = args.find((arg) => !arg.startsWith('-'));
+    return command ? `${command} ` : '';
+}
+
+function packageVersion(): string {
+    try {
+        const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+        return pkg.version ?? 'unknown';
+    } catch {
+        return 'unknown';
+    }
+}
+
+async function readProcessStdin(): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+}
+
+export type { GlobalArgs };

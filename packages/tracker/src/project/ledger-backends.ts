@@ -1,0 +1,63 @@
+/**
+ * The ledger backends a project can be configured with, one typed entry each, loaded on first
+ * use: a command that never opens the ledger (`--help`) loads none of them, and the embedded
+ * ledger's contract (fabric-contract-api) is only imported by a process that opens it.
+ */
+import { TrackerError } from '@hyperprov/errors';
+import type { Ledger, LocalIdentity } from '@hyperprov/ledger';
+import type { LedgerVerification } from '@hyperprov/ledger-embedded';
+import { resolveConfigPath, type LedgerConfig } from '../config/index.js';
+
+/** A ledger that may check itself locally (the embedded one does; a Fabric network is checked by its peers). */
+export type VerifiableLedger = Ledger & { verify?: () => Promise<LedgerVerification> };
+
+/** What opening a backend is given. */
+export interface LedgerOpenContext<C extends LedgerConfig> {
+    config: C;
+    /** The project's `.hyperprov/` folder; relative paths in the config are relative to it. */
+    hyperprovDir: string;
+    identity: LocalIdentity;
+}
+
+/** One backend: the package it lives in and how to open it from its config section. */
+export interface LedgerBackend<C extends LedgerConfig> {
+    /** The npm package, named in the error when it is missing. */
+    packageName: string;
+    open(context: LedgerOpenContext<C>): Promise<VerifiableLedger>;
+}
+
+type Backends = { [B in LedgerConfig['backend']]?: LedgerBackend<Extract<LedgerConfig, { backend: B }>> };
+
+/** Every backend this build knows. Fabric joins with packages/ledger-fabric. */
+export const LEDGER_BACKENDS: Readonly<Backends> = {
+    embedded: {
+        packageName: '@hyperprov/ledger-embedded',
+        async open({ config, hyperprovDir, identity }) {
+            const { openEmbeddedLedger } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
+            return openEmbeddedLedger({ dir: resolveConfigPath(hyperprovDir, config.dir), identity, durability: config.durability });
+        },
+    },
+};
+
+/** Opens the configured ledger backend. */
+export async function openLedgerBackend(context: LedgerOpenContext<LedgerConfig>): Promise<VerifiableLedger> {
+    const backend = LEDGER_BACKENDS[context.config.backend] as LedgerBackend<LedgerConfig> | undefined;
+    if (!backend) {
+        throw new TrackerError(
+            'LEDGER_UNAVAILABLE',
+            `this project is configured for a ${context.config.backend} ledger, but this build has no ${context.config.backend} backend; ` +
+                `use the embedded ledger (ledger.backend "embedded" in .hyperprov/config.json)`,
+        );
+    }
+    return backend.open(context);
+}
+
+async function loadBackend<T>(packageName: string, load: () => Promise<T>): Promise<T> {
+    try {
+        return await load();
+    } catch (error) {
+        throw new TrackerError('LEDGER_UNAVAILABLE', `the ledger backend ${packageName} is not installed or not built; run \`npm install\` and \`npm run build\``, {
+            cause: error,
+        });
+    }
+}
