@@ -20,7 +20,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/storage-s3': ['@hyperprov/storage'],
     '@hyperprov/storage-sshfs': ['@hyperprov/storage'],
     '@hyperprov/ledger': ['@hyperprov/errors', '@hyperprov/chaincode/protocol'],
-    '@hyperprov/ledger-embedded': ['@hyperprov/errors', '@hyperprov/ledger', '@hyperprov/chaincode', '@hyperprov/chaincode/protocol'],
+    '@hyperprov/ledger-embedded': ['@hyperprov/errors', '@hyperprov/ledger', '@hyperprov/chaincode', '@hyperprov/chaincode/protocol', '@hyperprov/chaincode/queries'],
     '@hyperprov/tracker': [
         '@hyperprov/errors',
         '@hyperprov/chaincode/protocol',

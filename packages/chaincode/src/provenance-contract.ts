@@ -1,33 +1,13 @@
 import './quiet-logging';
 import { Context, Contract, Info, Returns, Transaction } from 'fabric-contract-api';
-import type { Iterators } from 'fabric-shim-api';
 import { canonicalJson } from './canonical-json';
 import { ContractError } from './errors';
-import { walkLineage, type LineageWalker } from './lineage';
-import {
-    LIMITS,
-    RECORDED_EVENT,
-    SCHEMA_VERSION,
-    type Creator,
-    type HashCheck,
-    type Page,
-    type ProvenanceRecord,
-    type RecordedEvent,
-    type RecordInput,
-} from './record';
+import { PROVENANCE_QUERIES } from './queries';
+import { LIMITS, RECORDED_EVENT, SCHEMA_VERSION, type Creator, type ProvenanceRecord, type RecordedEvent, type RecordInput } from './record';
 import { INDEX, INDEX_VALUE } from './state-layout';
+import { recordKey, type ProvenanceContext } from './state-access';
 import { PROVENANCE_CONTRACT_NAME } from './transactions';
-import {
-    BATCH_REF_PATTERN,
-    assertValidChecksum,
-    assertValidId,
-    assertValidKey,
-    assertValidRangeKey,
-    parseDepth,
-    parseJsonArgument,
-    parsePageSize,
-    validateRecordInput,
-} from './validation';
+import { BATCH_REF_PATTERN, parseJsonArgument, validateRecordInput } from './validation';
 
 const RECORD_INPUT_HINT = 'a RecordInput JSON object {key, checksum, size, location, pointer, type?, meta?, dependencies?}';
 
@@ -75,78 +55,35 @@ export class ProvenanceContract extends Contract {
     @Transaction(false)
     @Returns('string')
     async get(ctx: Context, key: string): Promise<string> {
-        return canonicalJson(await latest(ctx, key));
+        return PROVENANCE_QUERIES.get(ctx, key);
     }
 
     /** The record with id `id` (any version, including batch items `<txId>.<n>`). */
     @Transaction(false)
     @Returns('string')
     async getFromId(ctx: Context, id: string): Promise<string> {
-        assertValidId(id);
-        const record = await recordById(ctx, id);
-        if (record === undefined) {
-            throw new ContractError('NOT_FOUND', `no record with id '${id}'; check the id (get <key> shows the latest id of a key)`);
-        }
-        return canonicalJson(record);
+        return PROVENANCE_QUERIES.getFromId(ctx, id);
     }
 
     /** Compares `checksum` with the latest record of `key`; returns a HashCheck. */
     @Transaction(false)
     @Returns('string')
     async checkHash(ctx: Context, key: string, checksum: string): Promise<string> {
-        assertValidChecksum(checksum);
-        const record = await latest(ctx, key);
-        const check: HashCheck = { key, match: record.checksum === checksum, recorded: record.checksum, id: record.id };
-        return canonicalJson(check);
+        return PROVENANCE_QUERIES.checkHash(ctx, key, checksum);
     }
 
     /** Every record whose bytes have `checksum` (any key, any version), oldest first. */
     @Transaction(false)
     @Returns('string')
     async getByChecksum(ctx: Context, checksum: string): Promise<string> {
-        assertValidChecksum(checksum);
-        const hex = checksum.slice('sha256:'.length);
-        const ids: string[] = [];
-        for await (const kv of drain(await ctx.stub.getStateByPartialCompositeKey(INDEX.checksum, [hex]))) {
-            ids.push(lastAttribute(ctx, kv.key));
-        }
-        const records = await Promise.all(ids.map((id) => mustLoad(ctx, id, `checksum index of ${checksum}`)));
-        records.sort((a, b) => compareText(a.timestamp, b.timestamp) || compareText(a.id, b.id));
-        return canonicalJson(records);
+        return PROVENANCE_QUERIES.getByChecksum(ctx, checksum);
     }
 
     /** Versions of `key`, newest first, as a Page of full records. `bookmark` is opaque. */
     @Transaction(false)
     @Returns('string')
     async getKeyHistory(ctx: Context, key: string, pageSize: string, bookmark: string): Promise<string> {
-        assertValidKey(key);
-        const size = parsePageSize(pageSize);
-        const page: Page<ProvenanceRecord> = { items: [], bookmark: '' };
-        // Fabric history is not paginated, so the bookmark is the tx id of the next version to
-        // return; tx ids are unique per key because a transaction writes a key at most once.
-        let started = bookmark === '';
-        for await (const mod of drain(await ctx.stub.getHistoryForKey(key))) {
-            if (mod.isDelete) continue;
-            if (!started) {
-                if (mod.txId !== bookmark) continue;
-                started = true;
-            }
-            if (page.items.length === size) {
-                page.bookmark = mod.txId;
-                break;
-            }
-            page.items.push(decodeRecord(mod.value, `history of ${key}`));
-        }
-        if (!started) {
-            throw new ContractError(
-                'INVALID_ARGUMENT',
-                `bookmark '${bookmark}' does not belong to the history of '${key}'; pass the bookmark of the previous page, or '' to start again`,
-            );
-        }
-        if (page.items.length === 0 && bookmark === '') {
-            throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);
-        }
-        return canonicalJson(page);
+        return PROVENANCE_QUERIES.getKeyHistory(ctx, key, pageSize, bookmark);
     }
 
     /**
@@ -156,37 +93,14 @@ export class ProvenanceContract extends Contract {
     @Transaction(false)
     @Returns('string')
     async getByRange(ctx: Context, startKey: string, endKey: string, pageSize: string, bookmark: string): Promise<string> {
-        assertValidRangeKey(startKey, 'startKey');
-        assertValidRangeKey(endKey, 'endKey');
-        assertValidRangeKey(bookmark, 'bookmark');
-        const size = parsePageSize(pageSize);
-        const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(startKey, endKey, size, bookmark);
-        const items: ProvenanceRecord[] = [];
-        for await (const kv of drain(iterator)) items.push(decodeRecord(kv.value, `key ${kv.key}`));
-        // Fabric returns the next key as bookmark, or '' when the range is exhausted.
-        const page: Page<ProvenanceRecord> = { items, bookmark: items.length < size ? '' : metadata.bookmark };
-        return canonicalJson(page);
+        return PROVENANCE_QUERIES.getByRange(ctx, startKey, endKey, pageSize, bookmark);
     }
 
     /** Records by submitter, oldest first. An empty creatorId means the caller's own identity. */
     @Transaction(false)
     @Returns('string')
     async getByCreator(ctx: Context, creatorId: string, pageSize: string, bookmark: string): Promise<string> {
-        const who = creatorId === '' ? ctx.clientIdentity.getID() : creatorId;
-        assertValidRangeKey(who, 'creatorId');
-        if (who === '') throw new ContractError('INVALID_ARGUMENT', 'creatorId is empty and the caller has no identity');
-        const size = parsePageSize(pageSize);
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
-            INDEX.creator,
-            [who],
-            size,
-            bookmark,
-        );
-        const ids: string[] = [];
-        for await (const kv of drain(iterator)) ids.push(lastAttribute(ctx, kv.key));
-        const items = await Promise.all(ids.map((id) => mustLoad(ctx, id, `creator index of ${who}`)));
-        const page: Page<ProvenanceRecord> = { items, bookmark: items.length < size ? '' : metadata.bookmark };
-        return canonicalJson(page);
+        return PROVENANCE_QUERIES.getByCreator(ctx, creatorId, pageSize, bookmark);
     }
 
     /**
@@ -196,16 +110,7 @@ export class ProvenanceContract extends Contract {
     @Transaction(false)
     @Returns('string')
     async getDependencies(ctx: Context, id: string, depth: string): Promise<string> {
-        assertValidId(id);
-        const limit = parseDepth(depth);
-        const root = await rootRecord(ctx, id);
-        const walker: LineageWalker = {
-            fetch: (dep) => recordById(ctx, dep),
-            neighbours: async (record) => record.dependencies,
-            hasNeighbours: async (record) => record.dependencies.length > 0,
-            missing: (dep, from) => inconsistent(dep, `a dependency of ${from}`),
-        };
-        return canonicalJson(await walkLineage(root, limit, walker));
+        return PROVENANCE_QUERIES.getDependencies(ctx, id, depth);
     }
 
     /**
@@ -215,21 +120,12 @@ export class ProvenanceContract extends Contract {
     @Transaction(false)
     @Returns('string')
     async getDependents(ctx: Context, id: string, depth: string): Promise<string> {
-        assertValidId(id);
-        const limit = parseDepth(depth);
-        const root = await rootRecord(ctx, id);
-        const walker: LineageWalker = {
-            fetch: (child) => recordById(ctx, child),
-            neighbours: (record) => dependentIds(ctx, record.id),
-            hasNeighbours: async (record) => (await dependentIds(ctx, record.id, 1)).length > 0,
-            missing: (child, from) => inconsistent(child, `a dependent of ${from}`),
-        };
-        return canonicalJson(await walkLineage(root, limit, walker));
+        return PROVENANCE_QUERIES.getDependents(ctx, id, depth);
     }
 }
 
 /** Validates, resolves and writes a batch; nothing is written unless every item is valid. */
-async function writeRecords(ctx: Context, inputs: Required<RecordInput>[], batch: boolean): Promise<ProvenanceRecord[]> {
+async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput>[], batch: boolean): Promise<ProvenanceRecord[]> {
     const stub = ctx.stub;
     const txId = stub.getTxID();
     const timestamp = stub.getDateTimestamp().toISOString();
@@ -316,81 +212,3 @@ async function writeRecords(ctx: Context, inputs: Required<RecordInput>[], batch
     return records;
 }
 
-function recordKey(ctx: Context, id: string): string {
-    return ctx.stub.createCompositeKey(INDEX.record, [id]);
-}
-
-async function latest(ctx: Context, key: string): Promise<ProvenanceRecord> {
-    assertValidKey(key);
-    const value = await ctx.stub.getState(key);
-    if (value.length === 0) {
-        throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);
-    }
-    return decodeRecord(value, `key ${key}`);
-}
-
-async function recordById(ctx: Context, id: string): Promise<ProvenanceRecord | undefined> {
-    const value = await ctx.stub.getState(recordKey(ctx, id));
-    return value.length === 0 ? undefined : decodeRecord(value, `record ${id}`);
-}
-
-async function rootRecord(ctx: Context, id: string): Promise<ProvenanceRecord> {
-    const record = await recordById(ctx, id);
-    if (record === undefined) {
-        throw new ContractError('NOT_FOUND', `no record with id '${id}'; check the id (get <key> shows the latest id of a key)`);
-    }
-    return record;
-}
-
-async function mustLoad(ctx: Context, id: string, where: string): Promise<ProvenanceRecord> {
-    return (await recordById(ctx, id)) ?? inconsistent(id, `listed in the ${where}`);
-}
-
-async function dependentIds(ctx: Context, id: string, limit = Infinity): Promise<string[]> {
-    const ids: string[] = [];
-    for await (const kv of drain(await ctx.stub.getStateByPartialCompositeKey(INDEX.dependent, [id]))) {
-        ids.push(lastAttribute(ctx, kv.key));
-        if (ids.length >= limit) break;
-    }
-    return ids;
-}
-
-function lastAttribute(ctx: Context, compositeKey: string): string {
-    const { attributes } = ctx.stub.splitCompositeKey(compositeKey);
-    return attributes[attributes.length - 1] as string;
-}
-
-function decodeRecord(value: Uint8Array, where: string): ProvenanceRecord {
-    try {
-        return JSON.parse(Buffer.from(value).toString('utf8')) as ProvenanceRecord;
-    } catch {
-        // State is written only by this contract; unreadable JSON means corruption.
-        return inconsistent(where, 'stored as unreadable JSON');
-    }
-}
-
-function inconsistent(id: string, where: string): never {
-    throw new ContractError(
-        'NOT_FOUND',
-        `record '${id}' (${where}) is missing or unreadable in world state; the ledger state is inconsistent — run verify --ledger`,
-    );
-}
-
-function compareText(a: string, b: string): number {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-/** Iterates a Fabric state/history iterator and always closes it, even on early exit. */
-async function* drain<T>(iterator: Iterators.CommonIterator<T>): AsyncGenerator<T> {
-    try {
-        for (;;) {
-            const result = await iterator.next();
-            // fabric-shim ends with {done: true} and no value; other implementations may attach the
-            // last value to done=true, so take any value before checking done.
-            if (result.value !== undefined && result.value !== null) yield result.value;
-            if (result.done) return;
-        }
-    } finally {
-        await iterator.close();
-    }
-}

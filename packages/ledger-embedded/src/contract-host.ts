@@ -5,6 +5,7 @@
  */
 import { StubError, type EmbeddedStub } from './stub.js';
 import type { LocalClientIdentity } from './client-identity.js';
+import { PROVENANCE_QUERIES } from '@hyperprov/chaincode/queries';
 import { TrackerError } from '@hyperprov/errors';
 
 /** Minimal shape of a fabric-contract-api Contract instance. */
@@ -31,6 +32,32 @@ export async function loadProvenanceContract(): Promise<ContractBinding> {
         contract: new ProvenanceContract() as unknown as ContractInstance,
         transactions: PROVENANCE_TRANSACTIONS,
     };
+}
+
+/**
+ * The provenance contract's evaluate transactions alone. They are the very functions the
+ * contract class delegates to, imported without fabric-contract-api, so a process that only reads
+ * (`hyperprov get`) starts in a fraction of the time.
+ */
+export function loadProvenanceQueries(): ContractBinding {
+    const contract: ContractInstance = {
+        createContext() {
+            const ctx = {
+                stub: undefined as unknown,
+                clientIdentity: undefined as unknown,
+                setChaincodeStub(stub: unknown) {
+                    ctx.stub = stub;
+                },
+                setClientIdentity(identity: unknown) {
+                    ctx.clientIdentity = identity;
+                },
+            };
+            return ctx;
+        },
+        ...PROVENANCE_QUERIES,
+    };
+    const transactions = Object.fromEntries(Object.keys(PROVENANCE_QUERIES).map((fn) => [fn, { submit: false }]));
+    return { contract, transactions };
 }
 
 /** Checks fn and args before anything runs; throws INVALID_ARGUMENT. */

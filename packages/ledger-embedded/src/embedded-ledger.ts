@@ -35,7 +35,7 @@ import {
     type WriteEntry,
 } from './block.js';
 import { BlockFile } from './block-file.js';
-import { checkInvocation, invokeContract, loadProvenanceContract, type ContractBinding } from './contract-host.js';
+import { checkInvocation, invokeContract, loadProvenanceContract, loadProvenanceQueries, type ContractBinding } from './contract-host.js';
 import { EventHub } from './event-hub.js';
 import { openLocked, releaseOwner } from './ledger-lock.js';
 import { appliedFromDecoded, blockIndexKey, blockOps, decodeBlockIndex, openDb, readSavepoint, type AppliedBlock, type Db } from './state-db.js';
@@ -106,7 +106,10 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     readonly #overlay = new Overlay();
     readonly #events = new EventHub();
     readonly #maxBlockTxs: number;
-    #binding: ContractBinding | Promise<ContractBinding>;
+    /** The contract, or how to load it (on the first submit). */
+    #binding: ContractBinding | Promise<ContractBinding> | (() => Promise<ContractBinding>);
+    /** The contract's evaluate transactions, loaded without fabric-contract-api. */
+    readonly #queries: ContractBinding;
 
     #height = 0;
     #lastHash = GENESIS_PREVIOUS_HASH;
@@ -131,7 +134,8 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         identity: LocalIdentity,
         db: Db,
         file: BlockFile,
-        binding: ContractBinding | Promise<ContractBinding>,
+        binding: ContractBinding | (() => Promise<ContractBinding>),
+        queries: ContractBinding,
         cacheEntries: number,
         maxBlockTxs: number,
     ) {
@@ -143,6 +147,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         this.#db = db;
         this.#file = file;
         this.#binding = binding;
+        this.#queries = queries;
         this.#store = { db, cache: new StateCache(cacheEntries), applying: false, generation: 0 };
         this.#maxBlockTxs = maxBlockTxs;
     }
@@ -164,15 +169,17 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
                 if (name.startsWith(VERIFY_SCRATCH_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
             }
             file = await BlockFile.open(join(dir, LEDGER_FILES.blocks), { sync: (options.durability ?? 'fsync') === 'fsync' });
-            // Start loading the contract while recovery reads the files.
-            const binding = options.contract ?? loadProvenanceContract();
-            if (binding instanceof Promise) binding.catch(() => undefined);
+            // The contract (and fabric-contract-api) is loaded at the first submit; reads run the
+            // contract's own query functions, which load without it.
+            const binding = options.contract ?? (() => loadProvenanceContract());
+            const queries = options.contract ?? loadProvenanceQueries();
             const ledger = new EmbeddedLedgerImpl(
                 dir,
                 options.identity,
                 db,
                 file,
                 binding,
+                queries,
                 options.cacheEntries ?? 50_000,
                 Math.max(1, options.maxBlockTransactions ?? 1000),
             );
@@ -319,7 +326,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         this.#enter();
         let view: ReturnType<typeof committedView> | undefined;
         try {
-            const binding = await this.#contract();
+            const binding = Object.hasOwn(this.#queries.transactions, fn) ? this.#queries : await this.#contract();
             checkInvocation(binding, fn, args);
             view = committedView(this.#store, this.#db.snapshot());
             const stub = new EmbeddedStub(view, newTxId(this.#identity), Date.now(), { signal: options.signal });
@@ -407,6 +414,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     // ---------------------------------------------------------------- write path
 
     async #contract(): Promise<ContractBinding> {
+        if (typeof this.#binding === 'function') this.#binding = this.#binding();
         if (this.#binding instanceof Promise) {
             try {
                 this.#binding = await this.#binding;

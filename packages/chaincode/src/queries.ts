@@ -1,0 +1,131 @@
+/**
+ * The read half of the provenance contract: every evaluate transaction, as plain functions over
+ * the transaction context. The contract class delegates to them, so Fabric peers run exactly this
+ * code; the embedded ledger calls them directly for reads, without loading fabric-contract-api
+ * (about a hundred files and most of a CLI's start-up time). No Fabric import at run time.
+ */
+import { canonicalJson } from './canonical-json';
+import { ContractError } from './errors';
+import { walkLineage, type LineageWalker } from './lineage';
+import type { HashCheck, Page, ProvenanceRecord } from './record';
+import { INDEX } from './state-layout';
+import { compareText, decodeRecord, dependentIds, drain, inconsistent, lastAttribute, latest, mustLoad, recordById, rootRecord, type ProvenanceContext } from './state-access';
+import { assertValidChecksum, assertValidId, assertValidKey, assertValidRangeKey, parseDepth, parsePageSize } from './validation';
+
+/** Evaluate transactions by name; each takes the context and the transaction's string arguments. */
+export const PROVENANCE_QUERIES = {
+    async get(ctx: ProvenanceContext, key: string): Promise<string> {
+        return canonicalJson(await latest(ctx, key));
+    },
+    async getFromId(ctx: ProvenanceContext, id: string): Promise<string> {
+        assertValidId(id);
+        const record = await recordById(ctx, id);
+        if (record === undefined) {
+            throw new ContractError('NOT_FOUND', `no record with id '${id}'; check the id (get <key> shows the latest id of a key)`);
+        }
+        return canonicalJson(record);
+    },
+    async checkHash(ctx: ProvenanceContext, key: string, checksum: string): Promise<string> {
+        assertValidChecksum(checksum);
+        const record = await latest(ctx, key);
+        const check: HashCheck = { key, match: record.checksum === checksum, recorded: record.checksum, id: record.id };
+        return canonicalJson(check);
+    },
+    async getByChecksum(ctx: ProvenanceContext, checksum: string): Promise<string> {
+        assertValidChecksum(checksum);
+        const hex = checksum.slice('sha256:'.length);
+        const ids: string[] = [];
+        for await (const kv of drain(await ctx.stub.getStateByPartialCompositeKey(INDEX.checksum, [hex]))) {
+            ids.push(lastAttribute(ctx, kv.key));
+        }
+        const records = await Promise.all(ids.map((id) => mustLoad(ctx, id, `checksum index of ${checksum}`)));
+        records.sort((a, b) => compareText(a.timestamp, b.timestamp) || compareText(a.id, b.id));
+        return canonicalJson(records);
+    },
+    async getKeyHistory(ctx: ProvenanceContext, key: string, pageSize: string, bookmark: string): Promise<string> {
+        assertValidKey(key);
+        const size = parsePageSize(pageSize);
+        const page: Page<ProvenanceRecord> = { items: [], bookmark: '' };
+        // Fabric history is not paginated, so the bookmark is the tx id of the next version to
+        // return; tx ids are unique per key because a transaction writes a key at most once.
+        let started = bookmark === '';
+        for await (const mod of drain(await ctx.stub.getHistoryForKey(key))) {
+            if (mod.isDelete) continue;
+            if (!started) {
+                if (mod.txId !== bookmark) continue;
+                started = true;
+            }
+            if (page.items.length === size) {
+                page.bookmark = mod.txId;
+                break;
+            }
+            page.items.push(decodeRecord(mod.value, `history of ${key}`));
+        }
+        if (!started) {
+            throw new ContractError(
+                'INVALID_ARGUMENT',
+                `bookmark '${bookmark}' does not belong to the history of '${key}'; pass the bookmark of the previous page, or '' to start again`,
+            );
+        }
+        if (page.items.length === 0 && bookmark === '') {
+            throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);
+        }
+        return canonicalJson(page);
+    },
+    async getByRange(ctx: ProvenanceContext, startKey: string, endKey: string, pageSize: string, bookmark: string): Promise<string> {
+        assertValidRangeKey(startKey, 'startKey');
+        assertValidRangeKey(endKey, 'endKey');
+        assertValidRangeKey(bookmark, 'bookmark');
+        const size = parsePageSize(pageSize);
+        const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(startKey, endKey, size, bookmark);
+        const items: ProvenanceRecord[] = [];
+        for await (const kv of drain(iterator)) items.push(decodeRecord(kv.value, `key ${kv.key}`));
+        // Fabric returns the next key as bookmark, or '' when the range is exhausted.
+        const page: Page<ProvenanceRecord> = { items, bookmark: items.length < size ? '' : metadata.bookmark };
+        return canonicalJson(page);
+    },
+    async getByCreator(ctx: ProvenanceContext, creatorId: string, pageSize: string, bookmark: string): Promise<string> {
+        const who = creatorId === '' ? ctx.clientIdentity.getID() : creatorId;
+        assertValidRangeKey(who, 'creatorId');
+        if (who === '') throw new ContractError('INVALID_ARGUMENT', 'creatorId is empty and the caller has no identity');
+        const size = parsePageSize(pageSize);
+        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
+            INDEX.creator,
+            [who],
+            size,
+            bookmark,
+        );
+        const ids: string[] = [];
+        for await (const kv of drain(iterator)) ids.push(lastAttribute(ctx, kv.key));
+        const items = await Promise.all(ids.map((id) => mustLoad(ctx, id, `creator index of ${who}`)));
+        const page: Page<ProvenanceRecord> = { items, bookmark: items.length < size ? '' : metadata.bookmark };
+        return canonicalJson(page);
+    },
+    async getDependencies(ctx: ProvenanceContext, id: string, depth: string): Promise<string> {
+        assertValidId(id);
+        const limit = parseDepth(depth);
+        const root = await rootRecord(ctx, id);
+        const walker: LineageWalker = {
+            fetch: (dep) => recordById(ctx, dep),
+            neighbours: async (record) => record.dependencies,
+            hasNeighbours: async (record) => record.dependencies.length > 0,
+            missing: (dep, from) => inconsistent(dep, `a dependency of ${from}`),
+        };
+        return canonicalJson(await walkLineage(root, limit, walker));
+    },
+    async getDependents(ctx: ProvenanceContext, id: string, depth: string): Promise<string> {
+        assertValidId(id);
+        const limit = parseDepth(depth);
+        const root = await rootRecord(ctx, id);
+        const walker: LineageWalker = {
+            fetch: (child) => recordById(ctx, child),
+            neighbours: (record) => dependentIds(ctx, record.id),
+            hasNeighbours: async (record) => (await dependentIds(ctx, record.id, 1)).length > 0,
+            missing: (child, from) => inconsistent(child, `a dependent of ${from}`),
+        };
+        return canonicalJson(await walkLineage(root, limit, walker));
+    },
+} as const;
+
+/** Name of an evaluate transaction. */
+export type ProvenanceQuery = keyof typeof PROVENANCE_QUERIES;
