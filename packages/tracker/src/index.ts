@@ -2,7 +2,8 @@
  * @hyperprov/tracker: the HyperProv SDK. Open a project with {@link openTracker}; use
  * {@link createProvenanceClient} for typed access to any Ledger.
  */
-export { openTracker, initTracker } from './tracker.js';
+export { initTracker } from './project/init-project.js';
+export { openTracker } from './project/open-project.js';
 export type {
     Tracker,
     OpenTrackerOptions,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTrackerError } from '@hyperprov/errors';
-import { initTracker, openTracker, type Tracker } from './tracker.js';
+import { initTracker, openTracker, type Tracker } from './index.js';
 
 let dir: string;
 let tracker: Tracker;

@@ -1,0 +1,71 @@
+/**
+ * `initTracker`: a new project. Everything is built in a temporary folder beside `.hyperprov/`
+ * and renamed into place at the end, so a failed init leaves nothing behind.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { formatStoreUrl } from '@hyperprov/storage';
+import { defaultConfig, HYPERPROV_DIRNAME, projectPaths, resolveConfigPath, writeConfig } from '../config/index.js';
+import { TrackerError } from '@hyperprov/errors';
+import { createLocalIdentity, saveLocalIdentity } from '@hyperprov/ledger';
+import { parseStoreLocation } from '../stores/registry.js';
+import { openLedgerBackend } from './ledger-backends.js';
+import type { InitResult, InitTrackerOptions } from '../tracker.js';
+
+/**
+ * Creates `.hyperprov/` in `dir`: config, a new local identity, the embedded ledger. Built in a
+ * temporary folder and renamed into place at the end, so a failed init leaves nothing behind and
+ * never touches an existing project.
+ */
+export async function initTracker(options: InitTrackerOptions = {}): Promise<InitResult> {
+    const { projectDir, hyperprovDir } = projectPaths(options.dir ?? process.cwd());
+    if (await exists(hyperprovDir)) {
+        throw new TrackerError('ALREADY_EXISTS', `${hyperprovDir} already exists: this project is initialised (remove that folder to start over)`);
+    }
+    const storeUrl = options.store === undefined
+        ? formatStoreUrl({ kind: 'file', root: path.join(hyperprovDir, 'objects') })
+        : canonicalStoreUrl(options.store);
+    const config = defaultConfig(storeUrl);
+    if (options.durability && config.ledger.backend === 'embedded') config.ledger.durability = options.durability;
+
+    await mkdir(projectDir, { recursive: true });
+    const staging = path.join(projectDir, `${HYPERPROV_DIRNAME}.init-${randomBytes(6).toString('hex')}`);
+    try {
+        await mkdir(staging, { mode: 0o755 });
+        const identity = await createLocalIdentity(options.mspId ? { mspId: options.mspId } : {});
+        await saveLocalIdentity(resolveConfigPath(staging, config.identity.dir), identity);
+        // Creating the ledger now proves it works here and writes its first block.
+        const ledger = await openLedgerBackend({ config: config.ledger, hyperprovDir: staging, identity });
+        await ledger.close();
+        await writeConfig(staging, config);
+        try {
+            await rename(staging, hyperprovDir);
+        } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === 'EEXIST' || code === 'ENOTEMPTY') {
+                throw new TrackerError('ALREADY_EXISTS', `${hyperprovDir} appeared while initialising; another init ran at the same time`, { cause: error });
+            }
+            throw error;
+        }
+        return { projectDir, hyperprovDir, config, identity: { mspId: identity.mspId, certificate: identity.certificatePem } };
+    } catch (error) {
+        await rm(staging, { recursive: true, force: true });
+        if (error instanceof TrackerError) throw error;
+        throw new TrackerError('INTERNAL', `init failed in ${projectDir}: ${(error as Error).message}`, { cause: error });
+    }
+}
+
+function canonicalStoreUrl(url: string): string {
+    const parsed = parseStoreLocation(url);
+    return formatStoreUrl(parsed);
+}
+
+async function exists(file: string): Promise<boolean> {
+    try {
+        await stat(file);
+        return true;
+    } catch {
+        return false;
+    }
+}

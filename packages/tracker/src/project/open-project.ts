@@ -1,0 +1,19 @@
+/** `openTracker`: the project containing a directory, with its ledger open and checked. */
+import { createReleasableLedger } from '../client/releasable-ledger.js';
+import { findProjectDir, readConfig, resolveConfigPath } from '../config/index.js';
+import { loadLocalIdentity } from '@hyperprov/ledger';
+import { openLedgerBackend } from './ledger-backends.js';
+import type { OpenTrackerOptions, Tracker } from '../tracker.js';
+import { ProjectTracker } from './project-tracker.js';
+
+/** Opens the project containing `dir` (walking up to the nearest `.hyperprov/`). */
+export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tracker> {
+    const { projectDir, hyperprovDir } = await findProjectDir(options.dir ?? process.cwd());
+    const config = await readConfig(hyperprovDir);
+    const identity = await loadLocalIdentity(resolveConfigPath(hyperprovDir, config.identity.dir));
+    const ledger = createReleasableLedger(() => openLedgerBackend({ config: config.ledger, hyperprovDir, identity }));
+    // Open now, so a locked or damaged ledger is reported before any work starts.
+    await ledger.use(async () => undefined);
+    return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options);
+}
+

@@ -1,0 +1,303 @@
+/**
+ * The Tracker facade: one project's ledger (let go of while bytes move, when shared), its stores
+ * and, created on first use, its hash workers. Each method is a thin call into the module that
+ * owns the work (pipeline, manifests, lineage, client).
+ */
+import path from 'node:path';
+import type { Page, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { checkRecordInput, createProvenanceClient, type PageOptions, type ProvenanceClient } from '../client/provenance-client.js';
+import type { ReleasableLedger } from '../client/releasable-ledger.js';
+import { resolveConfigPath, type TrackerConfig } from '../config/index.js';
+import { TrackerError, isTrackerError } from '@hyperprov/errors';
+import type { HashCache, HashPool } from '../hashing/index.js';
+import { getLineage, type GetLineageOptions, type Lineage } from '../lineage/lineage.js';
+import type { DatasetVerification } from '../manifests/index.js';
+import { fetchRecordBytes, type FetchOptions, type FetchResult } from '../pipeline/record-fetch.js';
+import { verifyRecords } from '../pipeline/record-verify.js';
+import { putRecord, recordFile, resolveDependencies, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from '../pipeline/record.js';
+import { createStoreRegistry, type StoreRegistry } from '../stores/registry.js';
+import type { VerifiableLedger } from './ledger-backends.js';
+import type { FileCheck, LedgerCheck, OpenTrackerOptions, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
+
+export class ProjectTracker implements Tracker {
+    readonly client: ProvenanceClient;
+    readonly #stores: StoreRegistry = createStoreRegistry();
+    #hashResources: Promise<HashResources> | undefined;
+    #closing: Promise<void> | undefined;
+
+    constructor(
+        readonly projectDir: string,
+        private readonly hyperprovDir: string,
+        readonly config: TrackerConfig,
+        private readonly ledger: ReleasableLedger<VerifiableLedger>,
+        private readonly options: OpenTrackerOptions,
+    ) {
+        this.client = createProvenanceClient(ledger);
+    }
+
+    async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
+        // `options.store` sends this one file to another store than the configured one.
+        const storeUrl = options.store ?? this.config.store;
+        const store = await this.#stores.open(storeUrl);
+        const ingest: Ingest = async (source, ingestOptions) => {
+            // Checks are done; while the bytes move, other processes may use the ledger.
+            await this.#releaseLedger();
+            return (await this.#ingester(storeUrl)).ingest(source, ingestOptions);
+        };
+        return recordFile(this.client, ingest, store.location, file, options);
+    }
+
+    async put(input: PutInput, options: { signal?: AbortSignal } = {}): Promise<RecordResult> {
+        if (input.size !== undefined) return putRecord(this.client, { ...input, size: input.size }, options.signal);
+        // Check everything else first, so a bad key is reported before the store is asked.
+        checkRecordInput({ ...input, size: 0 });
+        return putRecord(this.client, { ...input, size: await this.#sizeOf(input.location, input.pointer) }, options.signal);
+    }
+
+    get(key: string): Promise<ProvenanceRecord> {
+        return this.client.get(key);
+    }
+
+    show(id: string): Promise<ProvenanceRecord> {
+        return this.client.getFromId(id);
+    }
+
+    async resolve(keyOrId: string): Promise<ProvenanceRecord> {
+        try {
+            return await this.client.getFromId(keyOrId);
+        } catch (error) {
+            if (!isTrackerError(error, 'NOT_FOUND') && !isTrackerError(error, 'INVALID_ARGUMENT')) throw error;
+        }
+        try {
+            return await this.client.get(keyOrId);
+        } catch (error) {
+            if (isTrackerError(error, 'NOT_FOUND') || isTrackerError(error, 'INVALID_ARGUMENT')) {
+                throw new TrackerError('NOT_FOUND', `${JSON.stringify(keyOrId)} is neither a record id nor a recorded key`, { cause: error });
+            }
+            throw error;
+        }
+    }
+
+    history(key: string, options: PageOptions = {}): Promise<Page<ProvenanceRecord>> {
+        return this.client.history(key, options);
+    }
+
+    range(start: string, end: string, options: PageOptions = {}): Promise<Page<ProvenanceRecord>> {
+        return this.client.range(start, end, options);
+    }
+
+    lineage(id: string, options: GetLineageOptions = {}): Promise<Lineage> {
+        return getLineage(this.client, id, options);
+    }
+
+    async verify(options: VerifyOptions = {}): Promise<VerifyReport> {
+        const everything = options.target === undefined && !options.all && !options.ledger;
+        const report: VerifyReport = { ok: true };
+        if (options.target !== undefined || options.all || everything) {
+            const records = options.target !== undefined ? [await this.resolve(options.target)] : this.#allVersions();
+            await this.#openConfiguredStore();
+            report.objects = await verifyRecords(records, this.#stores, {
+                ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
+                ...(options.signal && { signal: options.signal }),
+            });
+            report.ok &&= report.objects.ok;
+        }
+        if (options.ledger || everything) {
+            report.ledger = await this.#verifyLedger();
+            report.ok &&= report.ledger.ok;
+        }
+        return report;
+    }
+
+    async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
+        const { signal } = options;
+        const [store, hashing, manifests, { ingestFile }] = await Promise.all([
+            this.#stores.open(this.config.store),
+            this.#hashing(),
+            import('../manifests/index.js'),
+            import('../pipeline/ingest.js'),
+        ]);
+        const dependencies = await resolveDependencies(this.client, [...(options.dependencies ?? [])], signal);
+        const result = await manifests.prepareDatasetRecord(dir, {
+            key: options.key,
+            store,
+            records: {
+                // The latest record is the last ledger read before the files move.
+                get: async (key, getOptions) => {
+                    try {
+                        return await this.client.get(key, getOptions);
+                    } finally {
+                        await this.#releaseLedger();
+                    }
+                },
+            },
+            pool: hashing.pool,
+            cache: hashing.cache,
+            upload: options.upload ?? false,
+            ingest: ingestFile,
+            dependencies,
+            ...(options.meta !== undefined && { meta: options.meta }),
+            ...(options.type !== undefined && { type: options.type }),
+            ...(options.include !== undefined && { include: options.include }),
+            ...(options.exclude !== undefined && { exclude: options.exclude }),
+            ...(signal && { signal }),
+        });
+        const summary = {
+            count: result.manifest.count,
+            totalSize: result.manifest.totalSize,
+            skipped: result.skipped.map((entry) => entry.path),
+        };
+        if (result.status === 'unchanged') return { status: 'unchanged', record: result.record, ...summary };
+        // Manifest (and files) are durable in the store by now; only then is the record submitted.
+        const committed = await this.client.set(result.input, signal ? { signal } : {});
+        return {
+            status: 'changed',
+            record: committed.value,
+            ...summary,
+            ...(result.changes && { changes: result.changes.counts }),
+            ...(result.upload && { upload: { transferred: result.upload.transferred, skipped: result.upload.skipped, bytes: result.upload.bytes } }),
+        };
+    }
+
+    async verifyDataset(keyOrId: string, dir: string, options: { signal?: AbortSignal } = {}): Promise<DatasetVerification> {
+        const record = await this.resolve(keyOrId);
+        const [store, hashing, manifests] = await Promise.all([this.#storeFor(record.location), this.#hashing(), import('../manifests/index.js')]);
+        // No cache: verify re-reads every byte (an edit can restore a file's mtime).
+        return manifests.verifyDataset(record, store, dir, { pool: hashing.pool, ...(options.signal && { signal: options.signal }) });
+    }
+
+    async check(file: string, options: { key?: string; signal?: AbortSignal } = {}): Promise<FileCheck> {
+        const { key, signal } = options;
+        if (key !== undefined) await this.client.get(key, signal ? { signal } : {});
+        await this.#releaseLedger();
+        const [{ pool }, { hashFile }] = await Promise.all([this.#hashing(), import('../hashing/index.js')]);
+        // No hash cache: the answer must come from the bytes as they are now.
+        const hashed = await hashFile(file, { pool, ...(signal && { signal }) });
+        const records = await this.client.getByChecksum(hashed.checksum, signal ? { signal } : {});
+        return {
+            file: path.resolve(file),
+            checksum: hashed.checksum,
+            size: hashed.size,
+            records,
+            ...(key !== undefined && { key: await this.client.checkHash(key, hashed.checksum, signal ? { signal } : {}) }),
+        };
+    }
+
+    async fetch(keyOrId: string, out: string, options: FetchOptions = {}): Promise<FetchResult> {
+        const record = await this.resolve(keyOrId);
+        await this.#releaseLedger();
+        const store = await this.#storeFor(record.location);
+        return fetchRecordBytes(record, store, out, options);
+    }
+
+    async status(): Promise<TrackerStatus> {
+        const info = await this.ledger.info();
+        return { projectDir: this.projectDir, store: this.config.store, ledger: { backend: info.backend, height: info.height.toString() } };
+    }
+
+    close(): Promise<void> {
+        this.#closing ??= (async () => {
+            const results = await Promise.allSettled([
+                this.#hashResources?.then((resources) => resources.close()),
+                this.#stores.close(),
+                this.ledger.close(),
+            ]);
+            const failed = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+            if (failed) throw failed.reason;
+        })();
+        return this.#closing;
+    }
+
+    [Symbol.asyncDispose](): Promise<void> {
+        return this.close();
+    }
+
+    async #releaseLedger(): Promise<void> {
+        if (this.options.shareLedger) await this.ledger.release();
+    }
+
+    /** The store holding a record's bytes; the configured store when the record was written through it. */
+    async #storeFor(location: string) {
+        await this.#openConfiguredStore();
+        return this.#stores.open(location);
+    }
+
+    /**
+     * Opens the configured store so the registry knows it under its own location as well. Best
+     * effort: if it is down, records elsewhere can still be read, and its own records fail later
+     * with its real error.
+     */
+    async #openConfiguredStore(): Promise<void> {
+        await this.#stores.open(this.config.store).catch(() => undefined);
+    }
+
+    /** Size of an object, for `put` without a size; a recorded size is never guessed. */
+    async #sizeOf(location: string, pointer: string): Promise<number> {
+        try {
+            const store = await this.#storeFor(location);
+            return (await store.stat(pointer)).size;
+        } catch (error) {
+            const reason = error instanceof Error ? error.message : String(error);
+            throw new TrackerError('INVALID_ARGUMENT', `give the size (--size): it could not be read from ${location} ${pointer} (${reason})`, { cause: error });
+        }
+    }
+
+    /** Every version of every key, latest first per key. */
+    async *#allVersions(): AsyncGenerator<ProvenanceRecord> {
+        for await (const latest of this.client.rangeAll('', '', { pageSize: 500 })) {
+            yield* this.client.historyAll(latest.key, { pageSize: 500 });
+        }
+    }
+
+    async #verifyLedger(): Promise<LedgerCheck> {
+        const result = await this.ledger.use(async (ledger) => (typeof ledger.verify === 'function' ? ledger.verify() : undefined));
+        if (result === undefined) {
+            const info = await this.ledger.info();
+            return {
+                ok: true,
+                height: info.height.toString(),
+                problems: [{ message: `the ${info.backend} backend is verified by its own peers; nothing to check locally` }],
+            };
+        }
+        return { ok: result.ok, height: String(result.height), problems: result.problems };
+    }
+
+    /** The hash pool and hash cache start on first use only: other commands never pay for worker threads. */
+    #hashing(): Promise<HashResources> {
+        this.#hashResources ??= openHashResources(this.config, this.hyperprovDir, this.options.hashThreads);
+        return this.#hashResources;
+    }
+
+    async #ingester(storeUrl: string = this.config.store): Promise<{ ingest: Ingest }> {
+        const [{ pool, cache }, { ingestFile }, store] = await Promise.all([
+            this.#hashing(),
+            import('../pipeline/ingest.js'),
+            this.#stores.open(storeUrl),
+        ]);
+        return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
+    }
+}
+
+interface HashResources {
+    pool: HashPool;
+    cache: HashCache;
+    close(): Promise<void>;
+}
+
+async function openHashResources(config: TrackerConfig, hyperprovDir: string, threads: number | undefined): Promise<HashResources> {
+    const { createHashPool, openHashCache } = await import('../hashing/index.js');
+    const pool = createHashPool(threads !== undefined ? { threads } : {});
+    try {
+        const cache = await openHashCache(resolveConfigPath(hyperprovDir, config.cache));
+        return {
+            pool,
+            cache,
+            close: async () => {
+                await Promise.all([pool.close(), cache.close()]);
+            },
+        };
+    } catch (error) {
+        await pool.close();
+        throw error;
+    }
+}
