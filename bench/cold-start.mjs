@@ -4,12 +4,12 @@
 //   - `hyperprov --version`, `hyperprov --help`
 //   - `hyperprov get <key>` on a small embedded project (a few records), the common read
 //   - how many files each command loads, and whether any Fabric module is among them
-// Median and p90 of --runs runs each. Target (issue "One package per concern"): get <= 150 ms.
+// Median and p90 of --runs runs each (wall time, and CPU time of the child when GNU time is there). Target (issue "One package per concern"): get <= 150 ms.
 // Needs the packages built (`npm run build`). The CLI is the installed `@hyperprov/cli` bin, or
 // the launcher given with --bin (to measure an older checkout).
 // Usage: node bench/cold-start.mjs [--runs 15] [--bin path/to/hyperprov.js] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +25,7 @@ const { values: args } = parseArgs({
     },
 });
 const RUNS = Number(args.runs);
+const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const bin = args.bin ? path.resolve(args.bin) : HYPERPROV_BIN;
 
 const dir = await mkdtemp(path.join(os.tmpdir(), 'hyperprov-cold-'));
@@ -46,18 +47,26 @@ try {
     for (const c of cases) {
         const argv = c.bare ? c.argv : [bin, ...c.argv];
         const times = [];
+        const cpu = [];
         for (let i = 0; i < RUNS; i++) {
+            // GNU time reports the child's user+system CPU, which a loaded machine inflates far
+            // less than wall time; without it only wall time is reported.
+            const timed = TIME ? [TIME, ['-f', 'cpu %U %S', process.execPath, ...argv]] : [process.execPath, argv];
             const start = process.hrtime.bigint();
-            const run = spawnSync(process.execPath, argv, { cwd: dir, encoding: 'utf8' });
+            const run = spawnSync(timed[0], timed[1], { cwd: dir, encoding: 'utf8' });
             times.push(Number(process.hrtime.bigint() - start) / 1e6);
             if (run.status !== 0) throw new Error(`${c.name} exited ${run.status}: ${run.stderr}`);
+            const usage = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(run.stderr);
+            if (usage) cpu.push((Number(usage[1]) + Number(usage[2])) * 1000);
         }
         times.sort((a, b) => a - b);
+        cpu.sort((a, b) => a - b);
         const loaded = c.bare ? { files: 0, fabric: false } : loadedFiles(argv);
         rows.push({
             command: c.name,
             medianMs: round(times[Math.floor(times.length / 2)]),
             p90Ms: round(times[Math.min(times.length - 1, Math.floor(times.length * 0.9))]),
+            cpuMs: cpu.length ? round(cpu[Math.floor(cpu.length / 2)]) : null,
             filesLoaded: loaded.files,
             loadsFabric: loaded.fabric,
         });

@@ -29,6 +29,8 @@ describe('CLI start-up', () => {
             expect(files.some((f) => f.endsWith('/cli/dist/main.js'))).toBe(true);
             expect(fabricFiles(files)).toEqual([]);
             expect(files.filter((f) => /\/node_modules\/(piscina|@aws-sdk|fast-glob|classic-level)\//.test(f))).toEqual([]);
+            // Nor the SDK: commands import it when they run.
+            expect(files.filter((f) => /\/tracker\/dist\//.test(f))).toEqual([]);
         });
     }
 

@@ -1,6 +1,5 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runCommand, type CliContext, type GlobalArgs } from '../context.js';
-import { storeUrlFromOptions } from '../store-option.js';
 
 interface InitArgs extends GlobalArgs {
     store?: string;
@@ -23,6 +22,8 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const { initTracker } = await import('@hyperprov/tracker');
+                // Loaded here, not at start-up: store URLs need the tracker's store table.
+                const { storeUrlFromOptions } = await import('../store-option.js');
                 const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
                 const result = await initTracker({
                     dir: argv.dir ?? ctx.cwd,

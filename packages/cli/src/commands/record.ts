@@ -5,7 +5,6 @@ import type { RecordType } from '@hyperprov/chaincode/protocol';
 import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
 import { progressBar } from '../progress-bar.js';
-import { storeUrlFromOptions } from '../store-option.js';
 
 interface RecordArgs extends GlobalArgs {
     file: string;
@@ -34,6 +33,8 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
+                // Loaded here, not at start-up: store URLs need the tracker's store table.
+                const { storeUrlFromOptions } = await import('../store-option.js');
                 const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
                 const progress = !argv.json && process.stderr.isTTY ? progressBar(ctx, await fileSize(path.resolve(ctx.cwd, argv.file))) : undefined;
                 const result = await withTracker(ctx, argv, (tracker) =>
