@@ -10,7 +10,7 @@ import { walkLineage, type LineageWalker } from './lineage';
 import type { HashCheck, Page, ProvenanceRecord } from './record';
 import { INDEX } from './state-layout';
 import { compareText, decodeRecord, dependentIds, drain, inconsistent, lastAttribute, latest, mustLoad, recordById, rootRecord, type ProvenanceContext } from './state-access';
-import { assertValidChecksum, assertValidId, assertValidKey, assertValidRangeKey, parseDepth, parsePageSize } from './validation';
+import { assertValidChecksum, assertValidId, assertValidRangeKey, normalizeKey, parseDepth, parsePageSize, validKey } from './validation';
 
 /** Evaluate transactions by name; each takes the context and the transaction's string arguments. */
 export const PROVENANCE_QUERIES = {
@@ -28,7 +28,7 @@ export const PROVENANCE_QUERIES = {
     async checkHash(ctx: ProvenanceContext, key: string, checksum: string): Promise<string> {
         assertValidChecksum(checksum);
         const record = await latest(ctx, key);
-        const check: HashCheck = { key, match: record.checksum === checksum, recorded: record.checksum, id: record.id };
+        const check: HashCheck = { key: record.key, match: record.checksum === checksum, recorded: record.checksum, id: record.id };
         return canonicalJson(check);
     },
     async getByChecksum(ctx: ProvenanceContext, checksum: string): Promise<string> {
@@ -42,8 +42,8 @@ export const PROVENANCE_QUERIES = {
         records.sort((a, b) => compareText(a.timestamp, b.timestamp) || compareText(a.id, b.id));
         return canonicalJson(records);
     },
-    async getKeyHistory(ctx: ProvenanceContext, key: string, pageSize: string, bookmark: string): Promise<string> {
-        assertValidKey(key);
+    async getKeyHistory(ctx: ProvenanceContext, keyArg: string, pageSize: string, bookmark: string): Promise<string> {
+        const key = validKey(keyArg);
         const size = parsePageSize(pageSize);
         const page: Page<ProvenanceRecord> = { items: [], bookmark: '' };
         // Fabric history is not paginated, so the bookmark is the tx id of the next version to
@@ -77,7 +77,8 @@ export const PROVENANCE_QUERIES = {
         assertValidRangeKey(endKey, 'endKey');
         assertValidRangeKey(bookmark, 'bookmark');
         const size = parsePageSize(pageSize);
-        const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(startKey, endKey, size, bookmark);
+        // Bounds are compared with stored keys, which are NFC.
+        const { iterator, metadata } = await ctx.stub.getStateByRangeWithPagination(normalizeKey(startKey), normalizeKey(endKey), size, bookmark);
         const items: ProvenanceRecord[] = [];
         for await (const kv of drain(iterator)) items.push(decodeRecord(kv.value, `key ${kv.key}`));
         // Fabric returns the next key as bookmark, or '' when the range is exhausted.

@@ -6,7 +6,7 @@ import type { ChaincodeStub, ClientIdentity, Iterators } from 'fabric-shim-api';
 import { ContractError } from './errors';
 import type { ProvenanceRecord } from './record';
 import { INDEX } from './state-layout';
-import { assertValidKey } from './validation';
+import { validKey } from './validation';
 
 /**
  * What the contract's functions use of a transaction context: fabric-contract-api's Context on a
@@ -21,8 +21,8 @@ export function recordKey(ctx: ProvenanceContext, id: string): string {
     return ctx.stub.createCompositeKey(INDEX.record, [id]);
 }
 
-export async function latest(ctx: ProvenanceContext, key: string): Promise<ProvenanceRecord> {
-    assertValidKey(key);
+export async function latest(ctx: ProvenanceContext, keyArg: string): Promise<ProvenanceRecord> {
+    const key = validKey(keyArg);
     const value = await ctx.stub.getState(key);
     if (value.length === 0) {
         throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);

@@ -58,6 +58,52 @@ describe('keys', () => {
     });
 });
 
+describe('keys that look alike', () => {
+    // NFC "é" is one code point, NFD "é" is e + U+0301: the same name typed on two systems.
+    const nfc = 'models/caf\u00e9';
+    const nfd = 'models/cafe\u0301';
+
+    it('stores NFC and NFD spellings of a name as one key, in NFC', () => {
+        expect(validateRecordInput(input(nfd)).key).toBe(nfc);
+        expect(validateRecordInput(input(nfc)).key).toBe(nfc);
+        expect(keyProblem(nfd)).toBeUndefined();
+    });
+
+    it.each([
+        ['a right-to-left override (U+202E)', 'models/\u202Egpj.exe'],
+        ['a left-to-right isolate (U+2066)', 'models/a\u2066b'],
+        ['a right-to-left mark (U+200F)', 'models/a\u200Fb'],
+        ['a zero-width space (U+200B)', 'models/a\u200Bb'],
+        ['a zero-width joiner (U+200D)', 'models/a\u200Db'],
+        ['a byte order mark (U+FEFF)', '\uFEFFmodels/a'],
+        ['a soft hyphen (U+00AD)', 'models/re\u00ADsnet'],
+        ['a variation selector (U+FE0F)', 'models/a\uFE0F'],
+        ['a line separator (U+2028)', 'models/a\u2028b'],
+        ['a paragraph separator (U+2029)', 'models/a\u2029b'],
+        ['the replacement character U+FFFD left by invalid UTF-8', 'models/caf\uFFFD'],
+    ])('refuses a key with %s, naming the code point', (_name, key) => {
+        const code = /[\u00AD\u200B-\u200F\u2028-\u202E\u2066-\u2069\uFE0F\uFEFF\uFFFD]/.exec(key)![0].codePointAt(0)!;
+        const hex = `U+${code.toString(16).toUpperCase().padStart(4, '0')}`;
+        expect(isValidKey(key)).toBe(false);
+        expect(keyProblem(key)).toContain(hex);
+        rejects(input(key), new RegExp(hex.replace('+', '\\+')));
+    });
+
+    it('the contract finds a key by either spelling, and refuses look-alikes before writing', async () => {
+        const h = harness();
+        const written = await h.set(input(nfd));
+        expect(written.key).toBe(nfc);
+        expect((await h.get(nfc)).id).toBe(written.id);
+        expect((await h.get(nfd)).id).toBe(written.id);
+        expect((await h.history(nfd)).items.map((r) => r.id)).toEqual([written.id]);
+        expect((await h.checkHash(nfd, SHA_A)).match).toBe(true);
+        expect((await h.range(nfd, '')).items.map((r) => r.key)).toEqual([nfc]);
+        await expectError(h.set(input('models/a\u202Eb')), 'INVALID_ARGUMENT', /U\+202E/);
+        await expectError(h.get('models/a\u200Bb'), 'INVALID_ARGUMENT', /U\+200B/);
+        expect((await h.range('', '')).items).toHaveLength(1);
+    });
+});
+
 describe('checksums', () => {
     it('accepts only sha256 with 64 lowercase hex digits', () => {
         expect(CHECKSUM_PATTERN.test(SHA_A)).toBe(true);

@@ -34,6 +34,23 @@ const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
 // Fabric keys and values must be valid UTF-8; a lone surrogate cannot be encoded.
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 
+/**
+ * Characters that make two different keys look the same, or a key look like something else:
+ * invisible format characters (bidi overrides and marks, zero-width spaces and joiners, BOM, soft
+ * hyphen, variation selectors, …), line and paragraph separators, and U+FFFD, which stands for
+ * bytes that were not valid UTF-8 (a decoder turns every such name into the same key).
+ */
+const LOOK_ALIKE_CHARS = /[\p{Cf}\p{Default_Ignorable_Code_Point}\p{Zl}\p{Zp}\uFFFD]/u;
+
+/**
+ * The form a key is stored and looked up in: Unicode NFC, so a name typed as "é" (one code point)
+ * and as "e" + combining accent (macOS file names, some keyboards) is one key, not two.
+ * NFC is stable across Unicode versions for assigned characters, so every peer computes the same.
+ */
+export function normalizeKey(key: string): string {
+    return key.normalize('NFC');
+}
+
 /** UTF-8 length of `text`, counted without Node's Buffer so the protocol runs in a browser too. */
 function utf8Bytes(text: string): number {
     let bytes = 0;
@@ -53,16 +70,30 @@ function invalid(message: string): never {
     throw new ContractError('INVALID_ARGUMENT', message);
 }
 
-/** Describes why `key` is not a valid record key, or returns undefined when it is valid. */
-export function keyProblem(key: unknown): string | undefined {
-    if (typeof key !== 'string') return `key must be a string, got ${describeType(key)}`;
-    if (key.length === 0) return 'key is empty; give the item a name such as models/resnet50';
+/**
+ * Describes why `key` is not a valid record key, or returns undefined when it is valid. The key
+ * is judged in its stored form ({@link normalizeKey}).
+ */
+export function keyProblem(given: unknown): string | undefined {
+    if (typeof given !== 'string') return `key must be a string, got ${describeType(given)}`;
+    if (given.length === 0) return 'key is empty; give the item a name such as models/resnet50';
+    if (LONE_SURROGATE.test(given)) return 'key is not valid Unicode (lone surrogate); use printable characters only';
+    const key = normalizeKey(given);
     const bytes = utf8Bytes(key);
     if (bytes > LIMITS.keyBytes) return `key is ${bytes} bytes; the limit is ${LIMITS.keyBytes} — use a shorter name`;
     if (CONTROL_CHARS.test(key)) {
         return `key ${JSON.stringify(key)} contains a NUL or control character; use printable characters only`;
     }
-    if (LONE_SURROGATE.test(key)) return 'key is not valid Unicode (lone surrogate); use printable characters only';
+    const lookAlike = LOOK_ALIKE_CHARS.exec(key);
+    if (lookAlike) {
+        const char = lookAlike[0];
+        const what =
+            char === '\uFFFD'
+                ? 'the replacement character, which stands for bytes that were not valid UTF-8, so different names would become one key'
+                : 'an invisible or direction-changing character, which makes different keys look the same';
+        // The key is shown with such characters escaped: printed raw, it would spoof this very message.
+        return `key ${JSON.stringify(escapeLookAlikes(key))} contains ${codePoint(char)} (${what}); write the name in plain, valid UTF-8`;
+    }
     if (key.startsWith('/') || key.endsWith('/')) {
         return `key ${JSON.stringify(key)} starts or ends with '/'; write it as a relative path such as models/resnet50`;
     }
@@ -84,6 +115,12 @@ export function isValidKey(key: unknown): key is string {
 export function assertValidKey(key: unknown): asserts key is string {
     const problem = keyProblem(key);
     if (problem !== undefined) invalid(problem);
+}
+
+/** Throws INVALID_ARGUMENT unless `key` is a valid record key; returns its stored form. */
+export function validKey(key: unknown): string {
+    assertValidKey(key);
+    return normalizeKey(key);
 }
 
 /** True when `checksum` has the form `sha256:<64 lowercase hex>`. */
@@ -131,7 +168,7 @@ export function validateRecordInput(value: unknown, batchIndex?: number): Requir
 
     const keyIssue = keyProblem(input.key);
     if (keyIssue !== undefined) fail(keyIssue);
-    const key = input.key as string;
+    const key = normalizeKey(input.key as string);
 
     if (!isValidChecksum(input.checksum)) {
         try {
@@ -275,6 +312,15 @@ function nestingDepth(root: unknown): number {
         for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
     }
     return max;
+}
+
+/** `U+202E`: how a character is named in messages. */
+function codePoint(char: string): string {
+    return `U+${(char.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+function escapeLookAlikes(text: string): string {
+    return text.replace(new RegExp(LOOK_ALIKE_CHARS.source, 'gu'), (char) => `<${codePoint(char)}>`);
 }
 
 function describeType(value: unknown): string {

@@ -9,7 +9,6 @@ export function entryPathProblem(path: unknown): string | undefined {
     if (typeof path !== 'string' || path.length === 0) return 'is empty or not a string';
     if (path.includes('\0')) return 'contains a NUL character';
     if (path.startsWith('/')) return 'is absolute (paths are relative to the dataset root)';
-    if (path.includes('\uFFFD')) return 'is not valid UTF-8 (rename the file)';
     // A lone surrogate has no UTF-8 encoding: no file can be named by it.
     if (/\p{Cs}/u.test(path)) return 'holds a lone UTF-16 surrogate, which has no UTF-8 form';
     for (const segment of path.split('/')) {

@@ -13,8 +13,9 @@
  * Refused with INVALID_ARGUMENT, because silently leaving them out would make a manifest that
  * claims less than the directory holds: links that leave the root (the manifest could not be
  * reproduced from the directory alone), links to directories (they can loop or count files
- * twice), dangling links, names that are not valid UTF-8. Sockets, FIFOs and devices are not
- * data: they are skipped and listed in `skipped`.
+ * twice), dangling links, names that are not valid UTF-8 (reported with their bytes, see
+ * undecodable-name.ts). Sockets, FIFOs and devices are not data: they are skipped and listed in
+ * `skipped`.
  */
 import { setMaxListeners } from 'node:events';
 import { realpath, stat } from 'node:fs/promises';
@@ -24,6 +25,7 @@ import { TrackerError, isTrackerError } from '@hyperprov/errors';
 import { buildManifest, compareUtf8, type DatasetManifest, type ManifestEntry } from './manifest.js';
 import { entryPathProblem } from './manifest-path.js';
 import { hashDatasetFile, type HashResources } from './dataset-hasher.js';
+import { undecodablePath } from './undecodable-name.js';
 
 /** Options of {@link scanDataset}. */
 export interface ScanOptions extends HashResources {
@@ -149,6 +151,15 @@ export async function walkDataset<T extends FileOutcome>(
             if (failure !== undefined || controller.signal.aborted) break;
             const relative = item.path;
             const dirent = item.dirent;
+            // Before directories are skipped: fast-glob cannot open a directory by its U+FFFD
+            // name and would silently leave out everything in it.
+            const undecodable = await undecodablePath(root, relative);
+            if (undecodable !== undefined) {
+                throw new TrackerError(
+                    'INVALID_ARGUMENT',
+                    `${describe(root, undecodable)}: the name is not valid UTF-8 (shown with its bad bytes as \\xNN); rename it to UTF-8 (e.g. with convmv) or --exclude it (? and * match the bad bytes)`,
+                );
+            }
             if (dirent.isDirectory()) continue;
             const problem = entryPathProblem(relative);
             if (problem) throw new TrackerError('INVALID_ARGUMENT', `${describe(root, relative)}: the name ${problem}; rename it or --exclude it`);
