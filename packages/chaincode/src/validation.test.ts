@@ -164,6 +164,24 @@ describe('validateRecordInput', () => {
         expect(validateRecordInput({ ...input('k'), meta: { ok: shallow } }).meta).toEqual({ ok: shallow });
     });
 
+    it.each([
+        ['-0', { n: -0 }, /meta\.n is -0/],
+        ['a nested -0', { a: { b: [1, -0] } }, /meta\.a\.b\[1\] is -0/],
+        ['2^53', { n: 2 ** 53 }, /meta\.n is 9007199254740992, beyond ±\(2\^53−1\)/],
+        ['-(2^53)', { n: -(2 ** 53) }, /meta\.n is -9007199254740992, beyond/],
+        ['1e300', { n: 1e300 }, /meta\.n is 1e\+300, beyond/],
+        ['Infinity', { n: Infinity }, /meta\.n is Infinity, which JSON cannot hold/],
+        ['NaN', { n: NaN }, /meta\.n is NaN, which JSON cannot hold/],
+        ['a bigint', { n: 10n }, /meta\.n is a bigint, which JSON cannot hold/],
+    ])('rejects meta numbers that cannot be stored exactly: %s', (_name, meta, pattern) => {
+        rejects({ ...input('k'), meta }, pattern);
+    });
+
+    it('keeps every number that is stored exactly', () => {
+        const meta = { max: Number.MAX_SAFE_INTEGER, min: -Number.MAX_SAFE_INTEGER, lr: 0.1, tiny: 1.5e-300, zero: 0, loss: -0.25 };
+        expect(validateRecordInput({ ...input('k'), meta }).meta).toEqual(meta);
+    });
+
     it('prefixes batch item errors with the item index', () => {
         rejects({ ...input('k'), size: -1 }, /^\[INVALID_ARGUMENT\] item 7: size/, 7);
     });

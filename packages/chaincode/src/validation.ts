@@ -200,6 +200,8 @@ export function validateRecordInput(value: unknown, batchIndex?: number): Requir
     if (depth > META_MAX_DEPTH) {
         fail(`meta nests ${depth > 10_000 ? 'more than 10000' : depth} levels deep; the limit is ${META_MAX_DEPTH} — flatten it`);
     }
+    const valueIssue = metaValueProblem(meta);
+    if (valueIssue !== undefined) fail(valueIssue);
     const metaBytes = utf8Bytes(canonicalJson(meta));
     if (metaBytes > LIMITS.metaBytes) {
         fail(
@@ -298,6 +300,50 @@ function boundedText(value: unknown, field: string, fail: (m: string) => never, 
         fail(`${field} contains control characters or invalid Unicode; use printable characters only`);
     }
     return text;
+}
+
+/**
+ * The first value in `meta` that would not be stored as given, described with its path. Meta is
+ * stored as canonical JSON and read back as IEEE doubles: -0 would come back as 0, NaN and
+ * Infinity have no JSON form, and from 2^53 on a double cannot tell a number from its neighbours
+ * (9007199254740993 arrives as ...992), so such a value may already be someone's rounding. Called
+ * after the depth check, so the walk is bounded.
+ */
+export function metaValueProblem(meta: unknown): string | undefined {
+    const stack: [unknown, string][] = [[meta, 'meta']];
+    while (stack.length > 0) {
+        const [value, where] = stack.pop() as [unknown, string];
+        switch (typeof value) {
+            case 'number':
+                if (!Number.isFinite(value)) return `${where} is ${value}, which JSON cannot hold; store it as a string`;
+                if (Object.is(value, -0)) return `${where} is -0, which is stored as 0; write 0, or store "-0" as a string`;
+                if (Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+                    return (
+                        `${where} is ${value}, beyond ±(2^53−1) = ±${Number.MAX_SAFE_INTEGER}, where numbers cannot be ` +
+                        `told from their neighbours; store it as a string such as "${value}"`
+                    );
+                }
+                break;
+            case 'string':
+            case 'boolean':
+            // Left out by canonical JSON, as by JSON.stringify.
+            case 'undefined':
+                break;
+            case 'object':
+                if (value === null) break;
+                if (Array.isArray(value)) {
+                    value.forEach((item, i) => stack.push([item, `${where}[${i}]`]));
+                } else {
+                    for (const [key, item] of Object.entries(value)) {
+                        stack.push([item, /^[A-Za-z_$][\w$]*$/.test(key) ? `${where}.${key}` : `${where}[${JSON.stringify(key)}]`]);
+                    }
+                }
+                break;
+            default:
+                return `${where} is a ${typeof value}, which JSON cannot hold; use a string, number, boolean, null, array or object`;
+        }
+    }
+    return undefined;
 }
 
 /** Depth of nested objects/arrays, computed iteratively and capped so hostile input stays cheap. */

@@ -43,6 +43,7 @@ beforeAll(async () => {
     // 1 MiB of meta: too big for the ledger, and too big for a command line (Linux caps one
     // argument at 128 KiB), so it goes in through --meta @file.
     await writeFile(path.join(project, 'big-meta.json'), JSON.stringify({ blob: 'x'.repeat(1 << 20) }));
+    await writeFile(path.join(project, 'inexact-meta.json'), '{"ok": 1.5, "id": 12345678901234567890}');
 }, 180_000);
 
 afterAll(async () => {
@@ -67,6 +68,13 @@ const cases: [name: string, args: string[], code: TrackerErrorCode, message: Reg
     ['invalid JSON in --meta', fresh('--meta', '{epoch: 3'), 'INVALID_ARGUMENT', /--meta is not valid JSON/],
     ['a JSON array in --meta', fresh('--meta', '[1,2]'), 'INVALID_ARGUMENT', /must be a JSON object/],
     ['a missing --meta file', fresh('--meta', '@nope.json'), 'INVALID_ARGUMENT', /cannot read --meta file nope\.json/],
+    ['an integer beyond 2^53 in --meta', fresh('--meta', '{"n":9007199254740993}'), 'INVALID_ARGUMENT', /--meta: the number 9007199254740993 cannot be stored exactly/],
+    ['-0 in --meta', fresh('--meta', '{"a":[1,{"b":-0.0}]}'), 'INVALID_ARGUMENT', /--meta: the number -0\.0 .*stored as 0/],
+    ['a float with more digits than a double holds', fresh('--meta', '{"lr":0.30000000000000001}'), 'INVALID_ARGUMENT', /0\.30000000000000001 cannot be stored exactly: the nearest number is 0\.3;/],
+    ['a float that underflows to 0', fresh('--meta', '{"eps":1e-400}'), 'INVALID_ARGUMENT', /1e-400 cannot be stored exactly: the nearest number is 0;/],
+    ['a number too large for a double', fresh('--meta', '{"n":1e400}'), 'INVALID_ARGUMENT', /1e400 is too large/],
+    ['an inexact number in a --meta file', fresh('--meta', '@inexact-meta.json'), 'INVALID_ARGUMENT', /--meta file inexact-meta\.json: the number 12345678901234567890/],
+
     ['a transformation without dependencies', fresh('--type', 'transformation'), 'INVALID_ARGUMENT', /transformation/],
     ['a negative size', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM, '--size', '-1'], 'INVALID_ARGUMENT', /--size/],
     ['put without a size the store cannot tell', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM], 'INVALID_ARGUMENT', /give the size \(--size\)/],
@@ -120,6 +128,27 @@ describe('hyperprov bad input', { timeout: 60_000 }, () => {
         }
     });
 
+    it('meta numbers that cannot be stored exactly are refused through the SDK too', async () => {
+        const { openTracker } = await import('@hyperprov/tracker');
+        const tracker = await openTracker({ dir: project });
+        try {
+            const before = (await tracker.status()).ledger.height;
+            for (const [meta, message] of [
+                [{ n: -0 }, /meta\.n is -0/],
+                [{ n: 2 ** 53 + 2 }, /meta\.n is 9007199254740994, beyond/],
+                [{ n: Infinity }, /meta\.n is Infinity, which JSON cannot hold/],
+            ] as const) {
+                await expect(tracker.put({ key: 'data/sdk-meta', checksum: CHECKSUM, size: 1, location: 'https://e/x', pointer: 'p', meta })).rejects.toMatchObject({
+                    code: 'INVALID_ARGUMENT',
+                    message: expect.stringMatching(message),
+                });
+            }
+            expect((await tracker.status()).ledger.height).toBe(before);
+        } finally {
+            await tracker.close();
+        }
+    });
+
     it('queries of unknown keys and ids say NOT_FOUND', async () => {
         for (const args of [['get', 'data/none'], ['show', 'f'.repeat(64)], ['lineage', 'nope'], ['fetch', 'data/none', 'out.bin']]) {
             const run = await hp(...args, '--json');
@@ -137,6 +166,13 @@ describe('hyperprov bad input', { timeout: 60_000 }, () => {
         } finally {
             await rm(elsewhere, { recursive: true, force: true });
         }
+    });
+
+    it('--meta numbers that are stored exactly are kept as written, strings that look like numbers untouched', async () => {
+        const meta = '{"lr":0.1,"e":1e2,"neg":-5,"max":9007199254740991,"one":1.0,"tiny":5e-324,"text":"-0 9007199254740993 1e400"}';
+        const run = await hp(...put('--checksum', CHECKSUM, '--meta', meta, '--json'));
+        expect(run.code, run.stdout + run.stderr).toBe(0);
+        expect(run.json().meta).toEqual({ lr: 0.1, e: 100, neg: -5, max: 9007199254740991, one: 1, tiny: 5e-324, text: '-0 9007199254740993 1e400' });
     });
 
     it('a recorded dependency by id or by key is accepted', async () => {

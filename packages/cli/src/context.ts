@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { JsonValue } from '@hyperprov/chaincode/protocol';
 import { TrackerError } from '@hyperprov/errors';
 import type { Tracker } from '@hyperprov/tracker';
+import { inexactJsonNumber } from './exact-json-numbers.js';
 import { CliOutput, type CliIo } from './output.js';
 
 /** Options every command accepts. */
@@ -94,6 +95,8 @@ export async function parseMetaArg(ctx: CliContext, value: string | undefined): 
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
         throw new TrackerError('INVALID_ARGUMENT', `${source} must be a JSON object such as '{"epoch": 3}'`);
     }
+    const inexact = inexactJsonNumber(text);
+    if (inexact !== undefined) throw new TrackerError('INVALID_ARGUMENT', `${source}: ${inexact}`);
     return parsed as { [key: string]: JsonValue };
 }
 
