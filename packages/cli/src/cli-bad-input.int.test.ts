@@ -3,17 +3,26 @@
  * code, exactly one JSON document with --json, and leaves nothing behind (ledger height and
  * stored objects unchanged).
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TrackerErrorCode } from '@hyperprov/errors';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
 
 let project: string;
 let base: { id: string };
 const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
+const hyperprovCommand = `"${process.execPath}" "${CLI_MAIN}"`;
+/** Runs a shell command line in the project (for redirections); never rejects on a non-zero exit. */
+const shell = (line: string): Promise<{ code: number; stdout: string; stderr: string }> =>
+    promisify(execFile)('sh', ['-c', line], { cwd: project }).then(
+        ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+        (error: { code: number; stdout: string; stderr: string }) => error,
+    );
 
 /** Ledger height, read in-process (the CLI runs have exited, so the ledger is free). */
 async function height(): Promise<string> {
@@ -78,6 +87,9 @@ const cases: [name: string, args: string[], code: TrackerErrorCode, message: Reg
     ['a transformation without dependencies', fresh('--type', 'transformation'), 'INVALID_ARGUMENT', /transformation/],
     ['a negative size', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM, '--size', '-1'], 'INVALID_ARGUMENT', /--size/],
     ['put without a size the store cannot tell', ['put', '--key', 'data/put', '--location', 'https://example.com/x', '--pointer', 'p', '--checksum', CHECKSUM], 'INVALID_ARGUMENT', /give the size \(--size\)/],
+    ['--meta given twice', fresh('--meta', '{"a":1}', '--meta', '{"b":2}'), 'INVALID_ARGUMENT', /--meta was given 2 times; give it once/],
+    ['--dir given twice', ['get', 'data/good', '--dir', '.', '--dir', '.'], 'INVALID_ARGUMENT', /--dir was given 2 times; give it once/],
+    ['--key given twice', ['record', 'fresh.bin', '--key', 'data/a', '--key', 'data/b'], 'INVALID_ARGUMENT', /--key was given 2 times; give it once/],
     ['a missing required option', ['record', 'fresh.bin'], 'INVALID_ARGUMENT', /Missing required argument: key/],
     ['an unknown option', fresh('--colour', 'red'), 'INVALID_ARGUMENT', /Unknown argument/],
     ['an unknown command', ['frobnicate'], 'INVALID_ARGUMENT', /Unknown argument|Unknown command/],
@@ -146,6 +158,17 @@ describe('hyperprov bad input', { timeout: 60_000 }, () => {
             expect((await tracker.status()).ledger.height).toBe(before);
         } finally {
             await tracker.close();
+        }
+    });
+
+    it('stdout on a full disk is an I/O error naming stdout, not a bug', async () => {
+        for (const args of ['get data/good', 'history data/good', 'history data/good --json']) {
+            // A shell redirect, as a user would write it: node gets /dev/full as its stdout.
+            const run = await shell(`${hyperprovCommand} ${args} > /dev/full`);
+            expect(run.code, `${args}: ${run.stderr}`).toBe(EXIT_CODES.IO_ERROR);
+            expect(run.stderr).toMatch(/^error \[IO_ERROR\]: cannot write to standard output \(ENOSPC: no space left on device\)/);
+            expect(run.stderr).toMatch(/\nhint: /);
+            expect(run.stderr).not.toMatch(/INTERNAL|bug/);
         }
     });
 

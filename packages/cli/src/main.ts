@@ -5,13 +5,22 @@ import { runCli } from './run.js';
 
 // A reader that stops early (`hyperprov range "" "" --all | head`) closes the pipe: stop quietly.
 // Unhandled, the EPIPE becomes an uncaught exception that the contract library's logger tries to
-// print to the same closed stdout, forever.
-for (const stream of [process.stdout, process.stderr]) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EPIPE') process.exit(0);
-        throw error;
-    });
-}
+// print to the same closed stdout, forever. Any other failure to write stdout (a full disk behind
+// `> file`, a device error) is the user's environment, not a bug: say so on stderr, exit IO_ERROR.
+let outputFailed = false;
+const outputFailure = (error: NodeJS.ErrnoException | null | undefined): void => {
+    if (error?.code === 'EPIPE') process.exit(0);
+    if (outputFailed) return;
+    outputFailed = true;
+    const reason = error ? `${error.code ?? 'error'}: ${error.message.replace(/^\w+: /, '').replace(/, write$/, '')}` : 'the stream was closed';
+    const message = `cannot write to standard output (${reason})`;
+    process.stderr.write(`error [IO_ERROR]: ${message}\nhint: ${ERROR_HINTS.IO_ERROR}\n`, () => process.exit(EXIT_CODES.IO_ERROR));
+};
+process.stdout.on('error', outputFailure);
+process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    // Nowhere left to report anything: the exit code has to say it.
+    process.exit(error.code === 'EPIPE' ? 0 : EXIT_CODES.IO_ERROR);
+});
 
 // fabric-contract-api (loaded with the embedded ledger's contract) installs process-wide handlers
 // that log an uncaught exception and carry on, so a crash would end with exit code 0. Ours run
@@ -37,4 +46,7 @@ process.on('SIGTERM', interrupt);
 const code = await runCli(process.argv.slice(2), { signal: controller.signal });
 // Exit explicitly once stdout and stderr are flushed: a library handle left open must never make
 // the CLI hang after it has answered.
-process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+process.stdout.write('', (error) => {
+    if (error || outputFailed) return outputFailure(error);
+    process.stderr.write('', () => process.exit(code));
+});

@@ -3,7 +3,7 @@
  * each. Returns the exit code instead of exiting, so tests can run it in-process too.
  */
 import { readFileSync } from 'node:fs';
-import yargs from 'yargs';
+import yargs, { type Argv } from 'yargs';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
@@ -46,7 +46,7 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         readStdin: options.readStdin ?? readProcessStdin,
         signal: options.signal ?? new AbortController().signal,
     };
-    const parser = yargs([...args])
+    const parser: Argv = yargs([...args])
         .scriptName('hyperprov')
         .usage('$0 <command> [options]\n\nRecords provenance of ML models and data on a tamper-evident ledger.')
         .parserConfiguration({
@@ -71,6 +71,9 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         .command(checkCommand(ctx))
         .command(fetchCommand(ctx))
         .command(statusCommand(ctx))
+        // 'duplicate-arguments-array' makes every repeated option an array: right for --dep,
+        // but `--meta a --meta b` would reach a handler expecting one string. Say so instead.
+        .middleware((argv): void => refuseRepeatedOptions(argv, (parser as unknown as { getOptions(): DeclaredOptions }).getOptions()), true)
         .demandCommand(1, 'name a command; `hyperprov --help` lists them')
         .strict()
         .help()
@@ -91,6 +94,22 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         return out.error(new TrackerError('INVALID_ARGUMENT', `${message}${help}`, { cause: error }));
     }
     return ctx.exitCode;
+}
+
+/** The options yargs knows for the command being run (`getOptions()`, not in @types/yargs 17). */
+interface DeclaredOptions {
+    key: Record<string, unknown>;
+    array: string[];
+}
+
+/** Throws a UsageError for an option given more than once that takes one value. */
+function refuseRepeatedOptions(argv: Record<string, unknown>, options: DeclaredOptions): void {
+    for (const name of Object.keys(options.key)) {
+        const value = argv[name];
+        if (Array.isArray(value) && !options.array.includes(name)) {
+            throw new UsageError(`--${name} was given ${value.length} times; give it once`);
+        }
+    }
 }
 
 function firstCommand(args: readonly string[]): string {

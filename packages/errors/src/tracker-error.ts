@@ -31,6 +31,8 @@ export type TrackerErrorCode =
     | 'TIMEOUT'
     /** The operation was aborted by the caller. */
     | 'ABORTED'
+    /** Reading or writing a local file or stream failed (disk full, device error), e.g. the CLI's stdout. */
+    | 'IO_ERROR'
     /** A bug or an unexpected failure. */
     | 'INTERNAL';
 
@@ -48,6 +50,7 @@ export const TRACKER_ERROR_CODES: readonly TrackerErrorCode[] = [
     'CONFLICT',
     'TIMEOUT',
     'ABORTED',
+    'IO_ERROR',
     'INTERNAL',
 ];
 
