@@ -40,17 +40,33 @@ describe('CliOutput.list', () => {
         expect(e.stdout()).toBe('none\n');
     });
 
-    it('reports an error after a partial listing on stderr, never as a second document', async () => {
+    it('a listing that fails before its first item prints only the error document', async () => {
+        const s = sink();
+        const output = new CliOutput(true, s.io);
+        async function* failing(): AsyncGenerator<never> {
+            throw new TrackerError('NOT_FOUND', 'no record for key nosuch');
+        }
+        const error = await output.list(failing(), { head: { key: 'nosuch' }, line: String, empty: '' }).catch((e: unknown) => e);
+        expect(output.error(error)).toBe(EXIT_CODES.NOT_FOUND);
+        expect(JSON.parse(s.stdout())).toEqual({ error: { code: 'NOT_FOUND', message: 'no record for key nosuch', hint: expect.any(String), exitCode: EXIT_CODES.NOT_FOUND } });
+        expect(s.stderr()).toBe('');
+    });
+
+    it('a listing that fails half-way still ends as one JSON document, carrying the error', async () => {
         const s = sink();
         const output = new CliOutput(true, s.io);
         async function* failing() {
             yield { id: 1 };
             throw new TrackerError('LEDGER_UNAVAILABLE', 'gone');
         }
-        const error = await output.list(failing(), { line: String, empty: '' }).catch((e: unknown) => e);
+        const error = await output.list(failing(), { head: { key: 'k' }, tail: { bookmark: '' }, line: String, empty: '' }).catch((e: unknown) => e);
         expect(output.error(error)).toBe(EXIT_CODES.LEDGER_UNAVAILABLE);
-        expect(() => JSON.parse(s.stdout())).toThrow();
-        expect(s.stderr()).toMatch(/LEDGER_UNAVAILABLE.*gone/);
+        expect(JSON.parse(s.stdout())).toEqual({
+            key: 'k',
+            items: [{ id: 1 }],
+            error: { code: 'LEDGER_UNAVAILABLE', message: 'gone', hint: expect.any(String), exitCode: EXIT_CODES.LEDGER_UNAVAILABLE },
+        });
+        expect(s.stderr()).toBe('');
     });
 });
 

@@ -2,7 +2,7 @@
  * Everything the CLI prints goes through here: with `--json`, exactly one JSON document on stdout
  * (results and errors alike); otherwise human-readable text, and errors on stderr.
  */
-import { ERROR_HINTS, EXIT_CODES, errorDocument, toTrackerError, type ErrorDocument } from '@hyperprov/errors';
+import { ERROR_HINTS, EXIT_CODES, errorDocument, toTrackerError } from '@hyperprov/errors';
 
 /** Where the CLI writes; tests pass in-memory sinks. */
 export interface CliIo {
@@ -27,6 +27,8 @@ export interface ListFormat<T> {
 
 export class CliOutput {
     private printed = false;
+    /** The error a --json listing already carries in its document (see {@link CliOutput.list}). */
+    #embeddedError: unknown;
 
     constructor(
         readonly json: boolean,
@@ -41,14 +43,19 @@ export class CliOutput {
 
     /**
      * Streams a listing as it is fetched, so memory holds one page, not every record: with --json
-     * one document `{...head, "items": [...], ...tail}`, otherwise one line per item.
+     * one document `{...head, "items": [...], ...tail}`, otherwise one line per item. Nothing is
+     * printed before the first item arrives, so a listing that fails at once (no such key) prints
+     * just the error document; one that fails half-way closes its document with an `error` field
+     * (and rethrows, for the exit code), so stdout is still exactly one JSON document.
      */
     async list<T>(items: AsyncIterable<T>, format: ListFormat<T>): Promise<void> {
+        const iterator = items[Symbol.asyncIterator]();
+        const first = await iterator.next();
         this.once();
         if (!this.json) {
             let count = 0;
-            for await (const item of items) {
-                await this.write(`${format.line(item)}\n`);
+            for (let next = first; !next.done; next = await iterator.next()) {
+                await this.write(`${format.line(next.value)}\n`);
                 count++;
             }
             if (count === 0) await this.write(`${format.empty}\n`);
@@ -60,13 +67,19 @@ export class CliOutput {
                 .join(',\n');
         const head = fields(format.head);
         await this.write(`{\n${head ? `${head},\n` : ''}  "items": [`);
-        let first = true;
-        for await (const item of items) {
-            await this.write(`${first ? '\n' : ',\n'}    ${indent(toJson(item), 4)}`);
-            first = false;
+        let empty = true;
+        try {
+            for (let next = first; !next.done; next = await iterator.next()) {
+                await this.write(`${empty ? '\n' : ',\n'}    ${indent(toJson(next.value), 4)}`);
+                empty = false;
+            }
+        } catch (error) {
+            this.#embeddedError = error;
+            await this.write(`${empty ? '' : '\n  '}],\n${fields({ error: errorDocument(error).error })}\n}\n`);
+            throw error;
         }
         const tail = fields(format.tail);
-        await this.write(`${first ? '' : '\n  '}]${tail ? `,\n${tail}` : ''}\n}\n`);
+        await this.write(`${empty ? '' : '\n  '}]${tail ? `,\n${tail}` : ''}\n}\n`);
     }
 
     /** Progress or notes for humans; silent with --json so stdout stays one document. */
@@ -81,11 +94,11 @@ export class CliOutput {
         const hint = ERROR_HINTS[trackerError.code];
         if (this.json) {
             if (!this.printed) {
-                const doc: ErrorDocument = errorDocument(trackerError);
-                this.io.stdout(`${toJson(doc)}\n`);
-            } else {
-                // A listing failed half-way: stdout holds a truncated document that no parser
-                // accepts; the error goes to stderr and the exit code says what happened.
+                this.printed = true;
+                this.io.stdout(`${toJson(errorDocument(trackerError))}\n`);
+            } else if (this.#embeddedError !== error) {
+                // The result was printed, then something failed (a bug: results come last):
+                // a second document would break the one-document promise, so use stderr.
                 this.io.stderr(`error [${trackerError.code}]: ${trackerError.message}\n`);
             }
         } else {

@@ -3,7 +3,7 @@
  * each. Returns the exit code instead of exiting, so tests can run it in-process too.
  */
 import { readFileSync } from 'node:fs';
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
@@ -30,6 +30,52 @@ export interface RunCliOptions {
     signal?: AbortSignal;
 }
 
+/** Every command, in the order `--help` lists them. */
+const COMMANDS: readonly ((ctx: CliContext) => CommandModule<GlobalArgs, any>)[] = [
+    initCommand,
+    recordCommand,
+    putCommand,
+    datasetCommand,
+    getCommand,
+    showCommand,
+    historyCommand,
+    rangeCommand,
+    lineageCommand,
+    verifyCommand,
+    checkCommand,
+    fetchCommand,
+    statusCommand,
+];
+
+const PARSER_CONFIGURATION = {
+    // Keys, ids and checksums are strings: never turn "0001" into 1 or "a.b" into nested options.
+    'parse-numbers': false,
+    'parse-positional-numbers': false,
+    'dot-notation': false,
+    'duplicate-arguments-array': true,
+};
+
+/** Options every command takes, besides its own. */
+const GLOBAL_OPTIONS = ['json', 'dir', 'help', 'version'];
+
+/** A command as the user sees it: its name and every option it accepts (without the dashes). */
+export interface CliCommandInfo {
+    name: string;
+    options: string[];
+}
+
+/** The registered commands and their options, for checks that messages name only real ones. */
+export function cliCommands(): CliCommandInfo[] {
+    const ctx = {} as CliContext;
+    return COMMANDS.map((factory) => {
+        const module = factory(ctx);
+        const declared = yargs([]);
+        if (typeof module.builder === 'function') module.builder(declared as Argv<GlobalArgs>);
+        const keys = Object.keys((declared as unknown as { getOptions(): DeclaredOptions }).getOptions().key);
+        return { name: String(module.command).split(' ')[0] as string, options: [...new Set([...GLOBAL_OPTIONS, ...keys])] };
+    });
+}
+
 /** A parsing problem reported by yargs (missing argument, unknown option, …). */
 class UsageError extends Error {}
 
@@ -49,28 +95,11 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
     const parser: Argv = yargs([...args])
         .scriptName('hyperprov')
         .usage('$0 <command> [options]\n\nRecords provenance of ML models and data on a tamper-evident ledger.')
-        .parserConfiguration({
-            // Keys, ids and checksums are strings: never turn "0001" into 1 or "a.b" into nested options.
-            'parse-numbers': false,
-            'parse-positional-numbers': false,
-            'dot-notation': false,
-            'duplicate-arguments-array': true,
-        })
-        .option('json', { type: 'boolean', default: false, global: true, describe: 'print exactly one JSON document (errors too)' })
-        .option('dir', { type: 'string', global: true, describe: 'project directory (default: nearest .hyperprov/ upward from here)' })
-        .command(initCommand(ctx))
-        .command(recordCommand(ctx))
-        .command(putCommand(ctx))
-        .command(datasetCommand(ctx))
-        .command(getCommand(ctx))
-        .command(showCommand(ctx))
-        .command(historyCommand(ctx))
-        .command(rangeCommand(ctx))
-        .command(lineageCommand(ctx))
-        .command(verifyCommand(ctx))
-        .command(checkCommand(ctx))
-        .command(fetchCommand(ctx))
-        .command(statusCommand(ctx))
+        .parserConfiguration(PARSER_CONFIGURATION)
+        .option('json', { type: 'boolean', default: false, global: true, describe: 'print exactly one JSON document (errors, --help and --version too)' })
+        .option('dir', { type: 'string', global: true, describe: 'project directory (default: nearest .hyperprov/ upward from here)' });
+    for (const command of COMMANDS) parser.command(command(ctx) as CommandModule);
+    parser
         // 'duplicate-arguments-array' makes every repeated option an array: right for --dep,
         // but `--meta a --meta b` would reach a handler expecting one string. Say so instead.
         .middleware((argv): void => refuseRepeatedOptions(argv, (parser as unknown as { getOptions(): DeclaredOptions }).getOptions()), true)
@@ -85,10 +114,20 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
             // Our handlers report their own errors; only parsing problems arrive here.
             throw error ?? new UsageError(message);
         });
+    const json = args.includes('--json');
     try {
-        await parser.parseAsync();
+        // With a callback, yargs hands over the --help/--version text instead of printing it,
+        // so --json can wrap it in a document like everything else.
+        let shown: { argv: Record<string, unknown>; text: string } | undefined;
+        await parser.parseAsync(args, {}, (_error, argv, text) => {
+            if (text) shown = { argv, text };
+        });
+        if (shown) {
+            const field = shown.argv.version === true && shown.argv.help !== true ? 'version' : 'help';
+            new CliOutput(json, ctx.io).result({ [field]: shown.text }, () => shown?.text ?? '');
+        }
     } catch (error) {
-        const out = new CliOutput(args.includes('--json'), ctx.io);
+        const out = new CliOutput(json, ctx.io);
         const message = error instanceof Error ? error.message : String(error);
         const help = message.includes('--help') ? '' : `; run \`hyperprov ${firstCommand(args)}--help\` for usage`;
         return out.error(new TrackerError('INVALID_ARGUMENT', `${message}${help}`, { cause: error }));
