@@ -70,37 +70,67 @@ export async function hashStoredObject(
     return { checksum: `sha256:${hash.digest('hex')}`, size };
 }
 
-/** Checks one record's bytes; never throws for problems of the bytes, only reports them. */
-export async function verifyRecordBytes(record: ProvenanceRecord, registry: StoreRegistry, signal?: AbortSignal): Promise<ObjectCheck> {
-    const base = {
+/** What was found at one object, before it is told in terms of a record. */
+interface ObjectOutcome {
+    status: ObjectStatus;
+    actual?: string;
+    actualSize?: number;
+    /** Why it could not be read (unchecked, unavailable). */
+    reason?: string;
+}
+
+/** The fields of a record that name its object; records sharing all of them share one check. */
+type ObjectRef = Pick<ProvenanceRecord, 'location' | 'pointer' | 'checksum' | 'size'>;
+
+/** Re-hashes one object and compares it with the checksum and size recorded for it. */
+async function checkObject(ref: ObjectRef, registry: StoreRegistry, signal?: AbortSignal): Promise<ObjectOutcome> {
+    try {
+        const { checksum, size } = await hashStoredObject(registry, ref.location, ref.pointer, signal);
+        const status = checksum === ref.checksum && size === ref.size ? 'ok' : 'mismatch';
+        return { status, actual: checksum, actualSize: size };
+    } catch (error) {
+        if (isTrackerError(error, 'NOT_FOUND')) return { status: 'missing' };
+        if (isTrackerError(error, 'INVALID_ARGUMENT')) return { status: 'unchecked', reason: error.message };
+        if (isTrackerError(error, 'ABORTED')) throw error;
+        return { status: 'unavailable', reason: error instanceof Error ? error.message : String(error) };
+    }
+}
+
+/** The outcome for `record`, its message naming that record (not another one sharing the object). */
+function describeCheck(record: ProvenanceRecord, outcome: ObjectOutcome): ObjectCheck {
+    const check: ObjectCheck = {
         id: record.id,
         key: record.key,
         location: record.location,
         pointer: record.pointer,
+        status: outcome.status,
         expected: record.checksum,
+        ...(outcome.actual !== undefined && { actual: outcome.actual }),
         expectedSize: record.size,
+        ...(outcome.actualSize !== undefined && { actualSize: outcome.actualSize }),
     };
-    try {
-        const { checksum, size } = await hashStoredObject(registry, record.location, record.pointer, signal);
-        if (checksum === record.checksum && size === record.size) return { ...base, status: 'ok', actual: checksum, actualSize: size };
-        return {
-            ...base,
-            status: 'mismatch',
-            actual: checksum,
-            actualSize: size,
-            message: `bytes of ${record.key} (record ${record.id}) at ${record.location} ${record.pointer} hash to ${checksum} (${size} bytes); the record says ${record.checksum} (${record.size} bytes)`,
-        };
-    } catch (error) {
-        if (isTrackerError(error, 'NOT_FOUND')) {
-            return { ...base, status: 'missing', message: `object ${record.pointer} of ${record.key} (record ${record.id}) is missing from ${record.location}` };
-        }
-        if (isTrackerError(error, 'INVALID_ARGUMENT')) {
-            return { ...base, status: 'unchecked', message: `cannot read ${record.location} ${record.pointer} with this build: ${error.message}` };
-        }
-        if (isTrackerError(error, 'ABORTED')) throw error;
-        const message = error instanceof Error ? error.message : String(error);
-        return { ...base, status: 'unavailable', message: `could not read ${record.pointer} from ${record.location}: ${message}` };
+    switch (outcome.status) {
+        case 'mismatch':
+            check.message = `bytes of ${record.key} (record ${record.id}) at ${record.location} ${record.pointer} hash to ${outcome.actual} (${outcome.actualSize} bytes); the record says ${record.checksum} (${record.size} bytes)`;
+            break;
+        case 'missing':
+            check.message = `object ${record.pointer} of ${record.key} (record ${record.id}) is missing from ${record.location}`;
+            break;
+        case 'unchecked':
+            check.message = `cannot read ${record.location} ${record.pointer} with this build: ${outcome.reason}`;
+            break;
+        case 'unavailable':
+            check.message = `could not read ${record.pointer} from ${record.location}: ${outcome.reason}`;
+            break;
+        case 'ok':
+            break;
     }
+    return check;
+}
+
+/** Checks one record's bytes; never throws for problems of the bytes, only reports them. */
+export async function verifyRecordBytes(record: ProvenanceRecord, registry: StoreRegistry, signal?: AbortSignal): Promise<ObjectCheck> {
+    return describeCheck(record, await checkObject(record, registry, signal));
 }
 
 /**
@@ -113,7 +143,7 @@ export async function verifyRecords(
     options: { concurrency?: number; signal?: AbortSignal } = {},
 ): Promise<ObjectVerification> {
     const concurrency = Math.max(1, options.concurrency ?? 2);
-    const byObject = new Map<string, Promise<ObjectCheck>>();
+    const byObject = new Map<string, Promise<ObjectOutcome>>();
     const checks: Promise<ObjectCheck>[] = [];
     const running = new Set<Promise<unknown>>();
     for await (const record of records) {
@@ -122,14 +152,12 @@ export async function verifyRecords(
         if (!shared) {
             // Bound the hashing in flight; the iteration over records waits for a free slot.
             while (running.size >= concurrency) await Promise.race(running);
-            shared = verifyRecordBytes(record, registry, options.signal);
+            shared = checkObject(record, registry, options.signal);
             const tracked = shared.finally(() => running.delete(tracked));
             running.add(tracked);
             byObject.set(objectKey, shared);
-            checks.push(shared);
-        } else {
-            checks.push(shared.then((check) => ({ ...check, id: record.id, key: record.key })));
         }
+        checks.push(shared.then((outcome) => describeCheck(record, outcome)));
     }
     const results = await Promise.all(checks);
     const problems = results.filter((check) => check.status !== 'ok');
