@@ -88,6 +88,17 @@ describe('hyperprov CLI scenario', { timeout: 60_000 }, () => {
         expect(none.json().records).toEqual([]);
     });
 
+    it('check of bytes never recorded exits 3 (NOT_FOUND) with --key too, as its help says', async () => {
+        await writeFile(path.join(project, 'never.bin'), 'bytes no record holds');
+        const withKey = await hp('check', 'never.bin', '--key', 'data/a', '--json');
+        expect(withKey.code).toBe(EXIT_CODES.NOT_FOUND);
+        expect(withKey.json()).toMatchObject({ records: [], key: { key: 'data/a', match: false } });
+        // Help text is wrapped to the terminal: compare it as one line.
+        const help = (await hp('check', '--help')).stdout.replace(/\s+/g, ' ');
+        expect(help).toMatch(new RegExp(`exit ${EXIT_CODES.NOT_FOUND} if no record holds (these|the) bytes`));
+        expect(help).toMatch(new RegExp(`exit ${EXIT_CODES.CHECKSUM_MISMATCH} if .*not .*latest`));
+    });
+
     it('history shows both versions of a key, newest first', async () => {
         await writeFile(path.join(project, 'm.bin'), 'version 1');
         const v1 = await ok<ProvenanceRecord>('record', 'm.bin', '--key', 'models/m', '--meta', '{"epoch":1}');

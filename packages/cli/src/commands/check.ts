@@ -12,7 +12,7 @@ interface CheckArgs extends GlobalArgs {
 export function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, CheckArgs> {
     return {
         command: 'check <file>',
-        describe: 'Hash a local file and list the records of exactly these bytes; with --key, check it is that key\'s latest version (exit 5 if not, 3 if never recorded)',
+        describe: 'Hash a local file and list the records of exactly these bytes (exit 3 if no record holds these bytes); with --key, also check they are that key\'s latest version (exit 5 if recorded but not the latest)',
         builder: (y: Argv<GlobalArgs>) =>
             y
                 .positional('file', { type: 'string', demandOption: true, describe: 'file to check' })
@@ -35,8 +35,10 @@ export function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, CheckAr
                     }
                     return lines.join('\n');
                 });
-                if (result.key) return result.key.match ? 0 : EXIT_CODES.CHECKSUM_MISMATCH;
-                return result.records.length > 0 ? 0 : EXIT_CODES.NOT_FOUND;
+                // Never recorded is NOT_FOUND whatever --key says (the exit code table: 3 = no such
+                // object); CHECKSUM_MISMATCH is for recorded bytes that are not the key's latest.
+                if (result.records.length === 0) return EXIT_CODES.NOT_FOUND;
+                return result.key && !result.key.match ? EXIT_CODES.CHECKSUM_MISMATCH : 0;
             }),
     };
 }
