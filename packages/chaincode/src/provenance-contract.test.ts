@@ -87,7 +87,7 @@ describe('set', () => {
 
     it('rejects batch references outside setMany', async () => {
         const h = harness();
-        await expectError(h.set(input('k', { dependencies: ['$0'] })), 'INVALID_ARGUMENT', /only valid inside setMany/);
+        await expectError(h.set(input('k', { dependencies: ['$0'] })), 'INVALID_ARGUMENT', /only names an earlier item of the same batch/);
     });
 
     it('rejects meta over the limit with a message that says what to do', async () => {

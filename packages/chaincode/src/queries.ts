@@ -68,7 +68,7 @@ export const PROVENANCE_QUERIES = {
             );
         }
         if (page.items.length === 0 && bookmark === '') {
-            throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);
+            throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key (a range query over keys lists the recorded ones)`);
         }
         return canonicalJson(page);
     },

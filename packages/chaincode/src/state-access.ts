@@ -25,7 +25,7 @@ export async function latest(ctx: ProvenanceContext, keyArg: string): Promise<Pr
     const key = validKey(keyArg);
     const value = await ctx.stub.getState(key);
     if (value.length === 0) {
-        throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key or list keys with getByRange`);
+        throw new ContractError('NOT_FOUND', `no record for key '${key}'; check the key (a range query over keys lists the recorded ones)`);
     }
     return decodeRecord(value, `key ${key}`);
 }

@@ -217,9 +217,9 @@ export function validateRecordInput(value: unknown, batchIndex?: number): Requir
         fail(`${deps.length} dependencies; the limit is ${LIMITS.dependencies} — depend on a manifest record instead`);
     }
     const seen = new Set<string>();
-    deps.forEach((dep, i) => {
+    deps.forEach((dep) => {
         try {
-            assertValidId(dep, `dependencies[${i}]`);
+            assertValidId(dep, 'a dependency');
         } catch (error) {
             fail((error as ContractError).message.replace(/^\[[A-Z_]+\] /, ''));
         }
@@ -227,7 +227,7 @@ export function validateRecordInput(value: unknown, batchIndex?: number): Requir
         if (id.startsWith('$')) {
             const ref = BATCH_REF_PATTERN.exec(id);
             if (batchIndex === undefined) {
-                fail(`dependency '${id}' is a batch reference; '$<n>' is only valid inside setMany`);
+                fail(`dependency '${id}' is a batch reference; '$<n>' only names an earlier item of the same batch`);
             }
             if (!ref || Number(ref[1]) >= (batchIndex as number)) {
                 fail(`dependency '${id}' must be '$<n>' naming an earlier item of this batch (n < ${batchIndex})`);

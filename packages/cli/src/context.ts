@@ -100,6 +100,13 @@ export async function parseMetaArg(ctx: CliContext, value: string | undefined): 
     return parsed as { [key: string]: JsonValue };
 }
 
+/** The `--dep` values: record ids, or keys meaning their latest version; an empty one is a typo. */
+export function parseDepArgs(values: readonly unknown[]): string[] {
+    const deps = values.map(String);
+    if (deps.includes('')) throw new TrackerError('INVALID_ARGUMENT', '--dep is empty; give a record id, or a key (meaning its latest version)');
+    return deps;
+}
+
 /** Parses an optional non-negative integer option, naming it in the error. */
 export function parseIntegerArg(value: unknown, name: string, min: number, max: number): number | undefined {
     if (value === undefined) return undefined;

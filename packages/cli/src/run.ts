@@ -72,7 +72,7 @@ export function cliCommands(): CliCommandInfo[] {
         const declared = yargs([]);
         if (typeof module.builder === 'function') module.builder(declared as Argv<GlobalArgs>);
         const keys = Object.keys((declared as unknown as { getOptions(): DeclaredOptions }).getOptions().key);
-        return { name: String(module.command).split(' ')[0] as string, options: [...new Set([...GLOBAL_OPTIONS, ...keys])] };
+        return { name: commandName(module), options: [...new Set([...GLOBAL_OPTIONS, ...keys])] };
     });
 }
 
@@ -128,8 +128,14 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         }
     } catch (error) {
         const out = new CliOutput(json, ctx.io);
+        const word = firstWord(parser, args);
+        const command = word !== undefined && commandNames().has(word) ? word : undefined;
+        if (word !== undefined && command === undefined) {
+            // yargs says "Unknown argument: bogus"; help for `bogus` does not exist.
+            return out.error(new TrackerError('INVALID_ARGUMENT', `unknown command ${JSON.stringify(word)}; \`hyperprov --help\` lists the commands`, { cause: error }));
+        }
         const message = error instanceof Error ? error.message : String(error);
-        const help = message.includes('--help') ? '' : `; run \`hyperprov ${firstCommand(args)}--help\` for usage`;
+        const help = message.includes('--help') ? '' : `; run \`hyperprov ${command === undefined ? '' : `${command} `}--help\` for usage`;
         return out.error(new TrackerError('INVALID_ARGUMENT', `${message}${help}`, { cause: error }));
     }
     return ctx.exitCode;
@@ -151,9 +157,27 @@ function refuseRepeatedOptions(argv: Record<string, unknown>, options: DeclaredO
     }
 }
 
-function firstCommand(args: readonly string[]): string {
-    const command = args.find((arg) => !arg.startsWith('-'));
-    return command ? `${command} ` : '';
+function commandName(module: CommandModule<GlobalArgs, any>): string {
+    return String(module.command).split(' ')[0] as string;
+}
+
+/** Names of the registered commands. */
+function commandNames(): Set<string> {
+    // Building a module only creates an object; the context is used when the command runs.
+    return new Set(COMMANDS.map((factory) => commandName(factory({} as CliContext))));
+}
+
+/** The first word of `args` that is not an option or an option's value: what yargs took as the command. */
+function firstWord(parser: Argv, args: readonly string[]): string | undefined {
+    const { string } = (parser as unknown as { getOptions(): { string: string[] } }).getOptions();
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i] as string;
+        if (arg === '--') return args[i + 1];
+        if (!arg.startsWith('-')) return arg;
+        // `--dir x`: x is the option's value, not a command.
+        if (!arg.includes('=') && string.includes(arg.replace(/^-+/, ''))) i++;
+    }
+    return undefined;
 }
 
 function packageVersion(): string {

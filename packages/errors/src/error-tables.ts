@@ -34,7 +34,7 @@ export const ERROR_HINTS: Readonly<Record<TrackerErrorCode, string>> = {
     LEDGER_CORRUPT: 'the ledger failed verification: restore .hyperprov/ledger from a backup and do not record more until it verifies',
     LEDGER_UNAVAILABLE: 'another hyperprov process may be using the ledger, or the network is down; retry when it is free',
     STORE_UNAVAILABLE: 'check the object store (mounted? reachable? credentials?); `hyperprov status` shows the configured store',
-    NOT_INITIALIZED: 'run `hyperprov init` in the project directory, or pass --dir <project>',
+    NOT_INITIALIZED: 'run `hyperprov init` in the project directory, or pass --dir <project>; if the message names a damaged .hyperprov/, follow it instead (init refuses while .hyperprov/ exists)',
     ALREADY_EXISTS: 'choose another name or path, or pass --force where the command offers it',
     FILE_CHANGED: 'the file changed while it was read: wait until it is completely written, then record it again',
     CONFLICT: 'a concurrent write conflicted; run the command again',

@@ -290,7 +290,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             const owner = new LocalClientIdentity({ mspId: config.mspId, certificatePem: config.certificatePem });
             throw new TrackerError(
                 'INVALID_ARGUMENT',
-                `the ledger in ${this.dir} belongs to identity ${owner.getID()} (${config.mspId}), not to ${this.#clientIdentity.getID()}; open it with the identity that created it`,
+                `the ledger in ${this.dir} belongs to identity ${owner.getID()} (${config.mspId}), not to ${this.#clientIdentity.getID()}; open it with the identity that created it (in a project: restore .hyperprov/identity from a backup)`,
             );
         }
     }

@@ -137,7 +137,13 @@ export async function loadLocalIdentity(dir: string): Promise<LocalIdentity> {
         identity = { mspId: mspId.trim(), certificatePem, privateKeyPem, caCertificatePem };
     } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new TrackerError('NOT_INITIALIZED', `no identity in ${dir} (${(error as NodeJS.ErrnoException).path ?? ''} is missing): run \`hyperprov init\``, { cause: error });
+            // `hyperprov init` would refuse (the project exists), and a new identity would not
+            // open this ledger anyway: only a backup helps.
+            throw new TrackerError(
+                'NOT_INITIALIZED',
+                `no identity in ${dir} (${(error as NodeJS.ErrnoException).path ?? ''} is missing); restore it from a backup: the ledger accepts only the identity that created it`,
+                { cause: error },
+            );
         }
         throw new TrackerError('INTERNAL', `could not read the identity in ${dir}: ${(error as Error).message}`, { cause: error });
     }
@@ -160,7 +166,11 @@ export function checkIdentity(identity: LocalIdentity, where = 'the identity'): 
         if (!cert.checkIssued(ca) || !cert.verify(ca.publicKey)) throw new Error('the certificate was not issued by the CA certificate');
         if (!identity.mspId) throw new Error('the MSP id is empty');
     } catch (error) {
-        throw new TrackerError('INVALID_ARGUMENT', `identity in ${where} is not usable: ${(error as Error).message}; create a new one with \`hyperprov init\``, { cause: error });
+        throw new TrackerError(
+            'INVALID_ARGUMENT',
+            `identity in ${where} is not usable: ${(error as Error).message}; restore it from a backup: a ledger accepts only the identity that created it`,
+            { cause: error },
+        );
     }
 }
 

@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
-import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord, formatSize } from '../format.js';
 
 interface DatasetArgs extends GlobalArgs {
@@ -36,7 +36,7 @@ export function datasetCommand(ctx: CliContext): CommandModule<GlobalArgs, Datas
                     tracker.recordDataset(String(argv.dir), {
                         key: argv.key,
                         upload: argv.upload,
-                        dependencies: argv.dep.map(String),
+                        dependencies: parseDepArgs(argv.dep),
                         type: argv.type,
                         signal: ctx.signal,
                         ...(meta !== undefined && { meta }),

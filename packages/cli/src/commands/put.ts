@@ -1,6 +1,6 @@
 import type { Argv, CommandModule } from 'yargs';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
-import { parseIntegerArg, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { parseDepArgs, parseIntegerArg, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
 
 interface PutArgs extends GlobalArgs {
@@ -41,7 +41,7 @@ export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> 
                         pointer: argv.pointer,
                         ...(size !== undefined && { size }),
                         type: argv.type,
-                        dependencies: argv.dep.map(String),
+                        dependencies: parseDepArgs(argv.dep),
                         ...(meta !== undefined && { meta }),
                     }),
                 );

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
-import { parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
 import { progressBar } from '../progress-bar.js';
 
@@ -40,7 +40,7 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
                 const result = await withTracker(ctx, argv, (tracker) =>
                     tracker.record(argv.file, {
                         key: argv.key,
-                        dependencies: argv.dep.map(String),
+                        dependencies: parseDepArgs(argv.dep),
                         type: argv.type,
                         signal: ctx.signal,
                         ...(store !== undefined && { store }),

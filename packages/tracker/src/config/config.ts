@@ -63,7 +63,7 @@ export async function readConfig(hyperprovDir: string): Promise<TrackerConfig> {
         text = await readFile(file, 'utf8');
     } catch (error) {
         if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-            throw new TrackerError('NOT_INITIALIZED', `${file} does not exist; run \`hyperprov init\``, { cause: error });
+            throw new TrackerError('NOT_INITIALIZED', `${file} is missing; ${repairHint(hyperprovDir)}`, { cause: error });
         }
         throw new TrackerError('INTERNAL', `cannot read ${file}: ${(error as Error).message}`, { cause: error });
     }
@@ -71,17 +71,25 @@ export async function readConfig(hyperprovDir: string): Promise<TrackerConfig> {
     try {
         json = JSON.parse(text);
     } catch (error) {
-        throw new TrackerError('INVALID_ARGUMENT', `${file} is not valid JSON (${(error as Error).message}); fix or recreate it`, {
+        throw new TrackerError('INVALID_ARGUMENT', `${file} is not valid JSON (${(error as Error).message}); fix it, or ${repairHint(hyperprovDir)}`, {
             cause: error,
         });
     }
     return parseConfig(json, file);
 }
 
+/**
+ * What to do about a missing or broken config. `hyperprov init` refuses while `.hyperprov/` exists,
+ * so it only helps once the old folder is moved aside (which keeps its ledger and objects).
+ */
+export function repairHint(hyperprovDir: string): string {
+    return `restore it from a backup, or move ${hyperprovDir} aside and run \`hyperprov init\` to start a new project (the old records stay in the moved folder)`;
+}
+
 /** Validates a parsed config document; `source` names it in error messages. */
 export function parseConfig(json: unknown, source = CONFIG_FILENAME): TrackerConfig {
     const fail = (what: string): never => {
-        throw new TrackerError('INVALID_ARGUMENT', `${source}: ${what}; fix the file or recreate it with \`hyperprov init\``);
+        throw new TrackerError('INVALID_ARGUMENT', `${source}: ${what}; fix the file, or ${repairHint(path.isAbsolute(source) ? path.dirname(source) : '.hyperprov/')}`);
     };
     if (!isObject(json)) return fail('expected a JSON object');
     if (json.version !== CONFIG_VERSION) {

@@ -117,7 +117,7 @@ async function ingestCached(
     if (opened !== undefined) {
         const hashed = await opened.result;
         if (hashed.checksum !== checksum) {
-            throw new TrackerError('CHECKSUM_MISMATCH', `${path} no longer matches its cached checksum; delete the hash cache and retry`);
+            throw new TrackerError('CHECKSUM_MISMATCH', `${path} no longer matches its cached checksum; delete the hash cache (the project's .hyperprov/cache) and retry`);
         }
     }
     return { checksum, size: put.size, pointer: put.pointer, location: store.location, skipped: put.skipped, cached: true };
