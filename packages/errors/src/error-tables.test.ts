@@ -18,9 +18,9 @@ describe('error tables', () => {
             const status = HTTP_STATUSES[code];
             expect(status >= 400 && status < 600, `${code} -> ${status}`).toBe(true);
         }
-        // Only a bug or a failed backend is the server's fault.
+        // Only a bug or a failed backend (ledger, store, the server's own disk) is the server's fault.
         expect(TRACKER_ERROR_CODES.filter((code) => HTTP_STATUSES[code] >= 500).sort()).toEqual(
-            ['INTERNAL', 'LEDGER_CORRUPT', 'LEDGER_UNAVAILABLE', 'STORE_UNAVAILABLE', 'TIMEOUT'].sort(),
+            ['INTERNAL', 'IO_ERROR', 'LEDGER_CORRUPT', 'LEDGER_UNAVAILABLE', 'STORE_UNAVAILABLE', 'TIMEOUT'].sort(),
         );
     });
 });

@@ -62,5 +62,7 @@ export const HTTP_STATUSES: Readonly<Record<TrackerErrorCode, number>> = {
     CONFLICT: 409,
     TIMEOUT: 504,
     ABORTED: 499,
+    // The server's own disk or device failed: not something the caller can fix.
+    IO_ERROR: 500,
     INTERNAL: 500,
 };
