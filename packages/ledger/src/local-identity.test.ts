@@ -61,11 +61,12 @@ describe('local identity', { timeout: 30_000 }, () => {
         }
     });
 
-    it('says to run init when there is no identity', async () => {
+    it('says to restore a missing identity from a backup (init refuses in an existing project, and a new identity cannot open its ledger)', async () => {
         const error = await loadLocalIdentity(join(dir, 'missing')).catch((e: unknown) => e);
         expect(error).toBeInstanceOf(TrackerError);
         expect((error as TrackerError).code).toBe('NOT_INITIALIZED');
-        expect((error as TrackerError).message).toContain('hyperprov init');
+        expect((error as TrackerError).message).toMatch(/restore it from a backup: the ledger accepts only the identity that created it/);
+        expect((error as TrackerError).message).not.toContain('hyperprov init');
     });
 
     it('rejects names that would make odd certificate subjects', async () => {
