@@ -172,6 +172,14 @@ describe('hyperprov bad input', { timeout: 60_000 }, () => {
         }
     });
 
+    it('a command that prints nothing on stdout keeps its own exit code when stdout is a full disk', async () => {
+        // Human errors go to stderr: with nothing to write, a full stdout is no failure.
+        const run = await shell(`${hyperprovCommand} history data/none > /dev/full`);
+        expect(run.code, run.stderr).toBe(EXIT_CODES.NOT_FOUND);
+        expect(run.stderr).toMatch(/^error \[NOT_FOUND\]: /);
+        expect(run.stderr).not.toMatch(/IO_ERROR/);
+    });
+
     it('queries of unknown keys and ids say NOT_FOUND', async () => {
         for (const args of [['get', 'data/none'], ['show', 'f'.repeat(64)], ['lineage', 'nope'], ['fetch', 'data/none', 'out.bin']]) {
             const run = await hp(...args, '--json');

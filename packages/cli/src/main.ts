@@ -46,7 +46,15 @@ process.on('SIGTERM', interrupt);
 const code = await runCli(process.argv.slice(2), { signal: controller.signal });
 // Exit explicitly once stdout and stderr are flushed: a library handle left open must never make
 // the CLI hang after it has answered.
-process.stdout.write('', (error) => {
-    if (error || outputFailed) return outputFailure(error);
-    process.stderr.write('', () => process.exit(code));
-});
+// A failed write sets `errored` at once, before its 'error' event; an empty flush is skipped when
+// nothing is pending, because a zero-byte write still fails on a full device and a command that
+// printed nothing on stdout has not failed to print.
+const finish = (): void => void process.stderr.write('', () => process.exit(code));
+if (process.stdout.errored) outputFailure(process.stdout.errored as NodeJS.ErrnoException);
+else if (process.stdout.writableLength === 0) finish();
+else {
+    process.stdout.write('', (error) => {
+        if (error || outputFailed) return outputFailure(error);
+        finish();
+    });
+}
