@@ -2,9 +2,17 @@
  * Fetching recorded bytes to a file: stream from the store through SHA-256 into a temp file in
  * the destination directory, and only when checksum and size match the record publish it under
  * its name. On a mismatch (or any failure) the temp file is removed: nothing is written.
+ *
+ * Only regular files are ever replaced (with `force`). Publishing is a rename, which replaces the
+ * directory entry, not what it points to: onto `/dev/null` it would swap the device for a file,
+ * onto a symbolic link it would replace the link, not its target. So whatever sits at the
+ * destination is checked with lstat first, and anything but a regular file is refused — FIFOs,
+ * devices, sockets, directories and symbolic links alike (a link is refused even when it points
+ * at a regular file: writing through it would surprise as much as replacing it). A symbolic link
+ * to a directory given as `out` is fine: that directory is where the file goes.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { link, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { link, lstat, mkdir, open, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ObjectStore } from '@hyperprov/storage';
@@ -30,19 +38,26 @@ export interface FetchResult {
 /**
  * Writes the bytes of `record` from `store` to `out` (a file path, or an existing directory to
  * write into under the key's last segment). Throws CHECKSUM_MISMATCH, writing nothing, when the
- * stored bytes are not the recorded ones; ALREADY_EXISTS when `out` exists and `force` is not set.
+ * stored bytes are not the recorded ones; ALREADY_EXISTS when `out` exists and `force` is not set;
+ * INVALID_ARGUMENT for an empty `out`, a destination that is not a regular file (see above), or
+ * a directory that cannot be written.
  */
 export async function fetchRecordBytes(record: ProvenanceRecord, store: ObjectStore, out: string, options: FetchOptions = {}): Promise<FetchResult> {
-    const target = await destination(record, out);
-    if (!options.force && (await exists(target))) {
-        throw new TrackerError('ALREADY_EXISTS', `${target} already exists; choose another path or pass --force to replace it`);
+    if (out === '') {
+        // path.resolve('') is the working directory: an empty argument (an unset shell variable)
+        // would silently write ./<name>.
+        throw new TrackerError('INVALID_ARGUMENT', 'the output path is empty; give the file to write, or a directory to write into (`.` for this one)');
     }
+    const target = await destination(record, out);
+    await checkDestination(target, options.force ?? false);
     // The temp file goes in the target's directory, or its nearest existing ancestor: same
     // filesystem, so publishing is an atomic rename, and missing directories are created only
     // once the bytes proved right (a mismatch leaves no trace at all).
     const tmpDir = await nearestExistingDir(path.dirname(target));
     const tmp = path.join(tmpDir, `.${path.basename(target)}.hyperprov-${randomBytes(6).toString('hex')}.tmp`);
-    const handle = await open(tmp, 'wx', 0o644);
+    const handle = await open(tmp, 'wx', 0o644).catch((error: unknown) => {
+        throw unwritable(error, tmpDir);
+    });
     let published = false;
     try {
         let body: Readable;
@@ -78,18 +93,27 @@ export async function fetchRecordBytes(record: ProvenanceRecord, store: ObjectSt
         }
         await handle.sync();
         await handle.close();
-        if (tmpDir !== path.dirname(target)) await mkdir(path.dirname(target), { recursive: true });
+        if (tmpDir !== path.dirname(target)) {
+            await mkdir(path.dirname(target), { recursive: true }).catch((error: unknown) => {
+                throw unwritable(error, path.dirname(target));
+            });
+        }
         if (options.force) {
-            await rename(tmp, target);
+            // Checked again right before the rename: the download may have taken a while.
+            await checkDestination(target, true);
+            await rename(tmp, target).catch((error: unknown) => {
+                throw unwritable(error, path.dirname(target));
+            });
         } else {
             // link() refuses to replace a file that appeared since the check above.
             try {
                 await link(tmp, target);
             } catch (error) {
                 if ((error as NodeJS.ErrnoException).code === 'EEXIST') {
+                    await checkDestination(target, true);
                     throw new TrackerError('ALREADY_EXISTS', `${target} already exists; choose another path or pass --force`, { cause: error });
                 }
-                throw error;
+                throw unwritable(error, path.dirname(target));
             }
             await unlink(tmp);
         }
@@ -134,13 +158,49 @@ async function nearestExistingDir(dir: string): Promise<string> {
     }
 }
 
-async function exists(file: string): Promise<boolean> {
+/**
+ * Refuses a destination that is neither absent nor a regular file, and an existing regular file
+ * unless `force`.
+ */
+async function checkDestination(target: string, force: boolean): Promise<void> {
+    let info;
     try {
-        await stat(file);
-        return true;
-    } catch {
-        return false;
+        info = await lstat(target);
+    } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // Absent, or a parent is missing or a file (nearestExistingDir reports that one).
+        if (code === 'ENOENT' || code === 'ENOTDIR') return;
+        throw unwritable(error, path.dirname(target));
     }
+    if (info.isFile()) {
+        if (force) return;
+        throw new TrackerError('ALREADY_EXISTS', `${target} already exists; choose another path or pass --force to replace it`);
+    }
+    if (info.isSymbolicLink()) {
+        throw new TrackerError(
+            'INVALID_ARGUMENT',
+            `${target} is a symbolic link; fetch neither writes through links nor replaces them: give the path of the file itself, or remove the link first`,
+        );
+    }
+    if (info.isDirectory()) {
+        throw new TrackerError('INVALID_ARGUMENT', `${target} is a directory; fetch writes a file: give a file path, or remove that directory first`);
+    }
+    const kind = info.isFIFO() ? 'a FIFO' : info.isCharacterDevice() ? 'a character device' : info.isBlockDevice() ? 'a block device' : info.isSocket() ? 'a socket' : 'not a regular file';
+    throw new TrackerError(
+        'INVALID_ARGUMENT',
+        `${target} is ${kind}; fetch only writes regular files and never replaces special files, even with --force: choose another path`,
+    );
+}
+
+/** A filesystem refusal to write in `dir` becomes a usage error naming the directory; anything else is kept. */
+function unwritable(error: unknown, dir: string): unknown {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const reasons: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', EROFS: 'read-only file system' };
+    const reason = code !== undefined ? reasons[code] : undefined;
+    if (reason === undefined) return error;
+    return new TrackerError('INVALID_ARGUMENT', `cannot write into ${dir} (${reason}); choose a directory you can write to, or fix its permissions`, {
+        cause: error,
+    });
 }
 
 async function syncDirectory(dir: string): Promise<void> {
