@@ -1,8 +1,10 @@
 /**
  * Ctrl-C in the middle of `hyperprov record`: the built binary aborts the upload, exits with
- * ABORTED, and leaves nothing behind — no record, no object, no temp file.
+ * ABORTED, and leaves nothing behind — no record, no object, no temp file. The same for SIGTERM
+ * and SIGHUP (a closed terminal or ssh session).
  */
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdtemp, open, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -54,7 +56,7 @@ describe('hyperprov record of a big file', { timeout: 120_000 }, () => {
 });
 
 describe('hyperprov record interrupted', { timeout: 120_000 }, () => {
-    it('SIGINT during the upload exits ABORTED and stores and records nothing', async () => {
+    it.each(['SIGINT', 'SIGTERM', 'SIGHUP'] as const)('%s during the upload exits ABORTED and stores and records nothing', async (signal) => {
         const objects = path.join(project, '.hyperprov', 'objects');
         const child = spawn(process.execPath, [CLI_MAIN, 'record', 'big.bin', '--key', 'models/big', '--json'], { cwd: project });
         let stdout = '';
@@ -66,7 +68,7 @@ describe('hyperprov record interrupted', { timeout: 120_000 }, () => {
             if (Date.now() > deadline) throw new Error('the upload never started');
             await new Promise((resolve) => setTimeout(resolve, 20));
         }
-        child.kill('SIGINT');
+        child.kill(signal);
         expect(await exited).toBe(EXIT_CODES.ABORTED);
         expect(JSON.parse(stdout).error.code).toBe('ABORTED');
 
@@ -75,5 +77,35 @@ describe('hyperprov record interrupted', { timeout: 120_000 }, () => {
         const status = await runHyperprov(['status', '--json'], { cwd: project });
         expect(status.json().ledger.height).toBe('2');
         expect((await runHyperprov(['get', 'models/big', '--json'], { cwd: project })).code).toBe(EXIT_CODES.NOT_FOUND);
+    });
+});
+
+describe('hyperprov record when its terminal goes away', { timeout: 120_000 }, () => {
+    // A real pseudo-terminal (util-linux `script`): the record draws its progress bar on it, then
+    // the terminal is closed under it, as when an ssh session drops. The kernel sends SIGHUP and
+    // every later write to the terminal fails with EIO.
+    it.skipIf(!existsSync('/usr/bin/script'))('cleans up its temp file and records nothing', async () => {
+        const objects = path.join(project, '.hyperprov', 'objects');
+        const command = `exec '${process.execPath}' '${CLI_MAIN}' record big.bin --key models/hangup`;
+        const terminal = spawn('script', ['-qfec', command, '/dev/null'], { cwd: project, stdio: 'pipe' });
+        const deadline = Date.now() + 60_000;
+        while (!(await entries(path.join(objects, '.tmp'))).length) {
+            if (Date.now() > deadline) throw new Error('the upload never started');
+            await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        // Let the progress bar draw at least once (it redraws every 200 ms).
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        terminal.kill('SIGKILL');
+        // The record process is not our child: wait for its temp file to go.
+        const gone = Date.now() + 30_000;
+        while ((await entries(path.join(objects, '.tmp'))).length) {
+            if (Date.now() > gone) throw new Error('the temp file of the hung-up record was left behind');
+            await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        expect(await entries(path.join(objects, 'sha256'))).toEqual([]);
+        // The ledger is free again once the process has exited; until then get may wait or fail.
+        let get = await runHyperprov(['get', 'models/hangup', '--json'], { cwd: project });
+        for (let i = 0; i < 20 && get.code === EXIT_CODES.LEDGER_UNAVAILABLE; i++) get = await runHyperprov(['get', 'models/hangup', '--json'], { cwd: project });
+        expect(get.code).toBe(EXIT_CODES.NOT_FOUND);
     });
 });

@@ -7,9 +7,13 @@ import { runCli } from './run.js';
 // Unhandled, the EPIPE becomes an uncaught exception that the contract library's logger tries to
 // print to the same closed stdout, forever. Any other failure to write stdout (a full disk behind
 // `> file`, a device error) is the user's environment, not a bug: say so on stderr, exit IO_ERROR.
+// A terminal that hung up (closed ssh session, closed window) makes every write fail with EIO,
+// the progress bar's first: the output is lost anyway, and the command must go on to clean up
+// after the SIGHUP below instead of exiting with its temp files in place.
 let outputFailed = false;
 const outputFailure = (error: NodeJS.ErrnoException | null | undefined): void => {
     if (error?.code === 'EPIPE') process.exit(0);
+    if (error?.code === 'EIO') return;
     if (outputFailed) return;
     outputFailed = true;
     const reason = error ? `${error.code ?? 'error'}: ${error.message.replace(/^\w+: /, '').replace(/, write$/, '')}` : 'the stream was closed';
@@ -18,6 +22,7 @@ const outputFailure = (error: NodeJS.ErrnoException | null | undefined): void =>
 };
 process.stdout.on('error', outputFailure);
 process.stderr.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EIO') return;
     // Nowhere left to report anything: the exit code has to say it.
     process.exit(error.code === 'EPIPE' ? 0 : EXIT_CODES.IO_ERROR);
 });
@@ -33,8 +38,10 @@ const crash = (error: unknown): void => {
 process.on('uncaughtException', crash);
 process.on('unhandledRejection', crash);
 
-// First Ctrl-C (or SIGTERM): abort the command so it cleans up (temp files, uploads) and exits
-// with ABORTED. A second one exits at once; stores and the ledger are crash-safe by design.
+// First Ctrl-C (or SIGTERM, or SIGHUP when the terminal goes away): abort the command so it
+// cleans up (temp files, uploads) and exits with ABORTED. Unhandled, SIGHUP would kill the process
+// with a half-written temp file left for the next command to sweep. A second signal exits at once;
+// stores and the ledger are crash-safe by design.
 const controller = new AbortController();
 const interrupt = (): void => {
     if (controller.signal.aborted) process.exit(130);
@@ -42,6 +49,7 @@ const interrupt = (): void => {
 };
 process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
+process.on('SIGHUP', interrupt);
 
 const code = await runCli(process.argv.slice(2), { signal: controller.signal });
 // Exit explicitly once stdout and stderr are flushed: a library handle left open must never make
