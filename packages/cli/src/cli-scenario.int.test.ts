@@ -7,7 +7,6 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { EXIT_CODES } from '@hyperprov/errors';
@@ -40,7 +39,8 @@ describe('hyperprov CLI scenario', { timeout: 60_000 }, () => {
     it('init creates .hyperprov with config, identity, ledger and store', async () => {
         const init = await ok('init');
         expect(init.config.ledger.backend).toBe('embedded');
-        expect(init.config.store).toMatch(/^file:\/\/\/.*\.hyperprov\/objects$/);
+        // Relative to the project, so it can be renamed or moved (cli-project-move.int.test.ts).
+        expect(init.config.store).toBe('file:.hyperprov/objects');
         expect((await readdir(path.join(project, '.hyperprov'))).sort()).toEqual(expect.arrayContaining(['config.json', 'identity', 'ledger']));
         const again = await hp('init', '--json');
         expect(again.code).toBe(EXIT_CODES.ALREADY_EXISTS);
@@ -180,7 +180,7 @@ describe('hyperprov CLI scenario', { timeout: 60_000 }, () => {
     });
 
     it('a flipped byte in a stored object: verify names it and exits non-zero; fetch writes nothing', async () => {
-        const object = path.join(fileURLToPath(a.location), a.pointer);
+        const object = path.join(project, '.hyperprov', 'objects', a.pointer);
         await chmod(object, 0o644);
         await flipByte(object, 1000);
 

@@ -7,8 +7,13 @@ import { formatStoreUrl } from '@hyperprov/storage';
 import { TrackerError } from '@hyperprov/errors';
 import { parseStoreLocation } from '@hyperprov/tracker';
 
-/** Returns the full store URL the options name, or undefined when neither was given. */
+/**
+ * Returns the full store URL the options name, or undefined when neither was given. Bare paths
+ * are resolved against `cwd`; a project-relative `file:<path>` is passed on for the tracker,
+ * which knows the project directory.
+ */
 export function storeUrlFromOptions(store: string | undefined, sshfsRemote: string | undefined, cwd: string): string | undefined {
+    if (sshfsRemote === undefined && store !== undefined && /^file:(?!\/)/i.test(store)) return store;
     if (sshfsRemote === undefined) return store === undefined ? undefined : formatStoreUrl(parseStoreLocation(store, cwd));
     if (store === undefined) {
         throw new TrackerError(

@@ -32,6 +32,12 @@ export interface LocalStoreOptions {
      * fsync overlaps the transfer instead of following it. Default 8 MiB; 0 flushes only at the end.
      */
     flushEvery?: number;
+    /**
+     * URL the store reports as its `location` (what records carry), default `file:///<abs root>`.
+     * A project passes its project-relative URL (`file:.hyperprov/objects`) here, so its records
+     * stay valid when the project directory is renamed or moved.
+     */
+    location?: string;
 }
 
 const POINTER_PATTERN = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/;
@@ -45,14 +51,16 @@ export function localPointerFor(checksum: string): string {
 }
 
 /**
- * Opens a content-addressed store in a local directory. Its `location` is `file:///<abs root>`.
+ * Opens a content-addressed store in a local directory. Its `location` is `file:///<abs root>`
+ * unless `options.location` says otherwise.
  * Stale temp files of dead writers are removed when the store is first used.
  */
 export function createLocalStore(options: LocalStoreOptions): ObjectStore {
     if (typeof options?.root !== 'string' || options.root === '') {
         throw new StoreError('INVALID_ARGUMENT', 'createLocalStore needs { root: <directory> }');
     }
-    return new LocalStore(resolve(options.root), options.readChunkSize ?? 1 << 20, options.flushEvery ?? 8 << 20);
+    const root = resolve(options.root);
+    return new LocalStore(root, options.location ?? pathToFileURL(root).href, options.readChunkSize ?? 1 << 20, options.flushEvery ?? 8 << 20);
 }
 
 class LocalStore implements ObjectStore {
@@ -65,12 +73,12 @@ class LocalStore implements ObjectStore {
     #closed = false;
     readonly #inFlight = new InFlight(() => (this.#closed ? this.#closedError() : undefined));
 
-    constructor(root: string, readChunkSize: number, flushEvery: number) {
+    constructor(root: string, location: string, readChunkSize: number, flushEvery: number) {
         this.#flushEvery = flushEvery;
         this.#root = root;
         this.#tempDir = join(root, TEMP_DIR);
         this.#readChunkSize = readChunkSize;
-        this.location = pathToFileURL(root).href;
+        this.location = location;
         // "On open": create the layout and clean up after dead writers right away. A failure is
         // reported by the first operation, which retries.
         void this.#inFlight.track(() => this.#init()).catch(() => {});

@@ -31,6 +31,21 @@ describe('parseStoreUrl', () => {
         expect(formatStoreUrl({ kind: 'sshfs', mountpoint: '/mnt/x' })).toBe('sshfs:///mnt/x');
     });
 
+    it('resolves relative file URLs against the base directory and formats them relative again', () => {
+        const parsed = parseStoreUrl('file:.hyperprov/objects', '/somewhere/else', '/home/me/project');
+        expect(parsed).toEqual({ kind: 'file', root: '/home/me/project/.hyperprov/objects', relative: '.hyperprov/objects', options: {} });
+        expect(formatStoreUrl(parsed as never)).toBe('file:.hyperprov/objects');
+        expect(parseStoreUrl('file:./my%20objects/', undefined, '/p')).toMatchObject({ root: '/p/my objects', relative: 'my objects' });
+        expect(formatStoreUrl({ kind: 'file', root: '/p/my objects', relative: 'my objects' })).toBe('file:my%20objects');
+        // Absolute forms stay absolute.
+        expect(parseStoreUrl('file:/var/x', undefined, '/p')).toMatchObject({ root: '/var/x' });
+        expect(parseStoreUrl('file:/var/x', undefined, '/p')).not.toHaveProperty('relative');
+    });
+
+    it('refuses a relative file URL without a base directory', () => {
+        expect(() => parseStoreUrl('file:.hyperprov/objects')).toThrow(/relative to a project directory/);
+    });
+
     it('round-trips file URLs', () => {
         expect(formatStoreUrl({ kind: 'file', root: '/a b/c' })).toBe('file:///a%20b/c');
     });

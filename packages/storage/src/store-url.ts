@@ -1,11 +1,12 @@
 /**
  * Store URLs, as recorded in a record's `location` and given to `init --store` / `record --store`:
- * `file:///abs/dir`, `s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true`,
+ * `file:///abs/dir`, `file:rel/dir` (relative to a base directory, the project: a project that
+ * is renamed or moved takes its store along), `s3://bucket/prefix?endpoint=…&region=…&forcePathStyle=true`,
  * `sshfs:///mnt/point?remote=user@host:/path`. This module only parses and formats them; the
  * tracker's store registry maps a description to a store.
  */
 
-import { isAbsolute, resolve } from 'node:path';
+import { isAbsolute, posix, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { StoreError } from './errors.js';
 
@@ -14,6 +15,11 @@ export interface FileStoreUrl {
     kind: 'file';
     /** Absolute directory. */
     root: string;
+    /**
+     * For a relative URL `file:<path>`: that path (POSIX separators, normalised), relative to the
+     * base directory it was resolved against; `root` is the result. Formatting keeps it relative.
+     */
+    relative?: string;
 }
 
 /** An S3 (or S3-compatible) store. */
@@ -57,14 +63,34 @@ function parseBoolean(url: string, key: string, value: string): boolean {
     throw invalid(url, `has ${key}=${value}, expected true or false`);
 }
 
+/** Matches a relative file URL `file:<path>` (no `//`, no leading `/`). */
+const RELATIVE_FILE_URL = /^file:(?!\/)/i;
+
 /**
- * Parses a store URL. A bare path (no scheme) means a local directory, resolved against `cwd`.
- * Throws StoreError INVALID_ARGUMENT naming what is wrong.
+ * Parses a store URL. A bare path (no scheme) means a local directory, resolved against `cwd`; a
+ * relative file URL `file:<path>` is resolved against `base` (the project directory), and is an
+ * error without one. Throws StoreError INVALID_ARGUMENT naming what is wrong.
  */
-export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreUrl {
+export function parseStoreUrl(url: string, cwd: string = process.cwd(), base?: string): StoreUrl {
     if (typeof url !== 'string' || url.trim() === '') throw invalid(String(url), 'is empty');
     if (!/^[a-z][a-z0-9+.-]*:/i.test(url)) {
         return { kind: 'file', root: resolve(cwd, url), options: {} };
+    }
+    if (RELATIVE_FILE_URL.test(url)) {
+        // WHATWG URL parsing would read `file:a/b` as `file:///a/b`: relative ones are parsed here.
+        const text = url.slice('file:'.length);
+        if (text === '') throw invalid(url, 'names no directory');
+        if (/[?#]/.test(text)) throw invalid(url, 'has query parameters, which file: stores do not take');
+        let relative: string;
+        try {
+            relative = posix.normalize(text.split('/').map((segment) => decodeURIComponent(segment)).join('/')).replace(/\/+$/, '');
+        } catch (cause) {
+            throw new StoreError('INVALID_ARGUMENT', `store URL ${JSON.stringify(url)} is not a valid URL`, { cause });
+        }
+        if (base === undefined) {
+            throw invalid(url, 'is relative to a project directory, which is not known here; give an absolute file:/// URL');
+        }
+        return { kind: 'file', root: resolve(base, relative), relative, options: {} };
     }
     let parsed: URL;
     try {
@@ -128,6 +154,7 @@ export function parseStoreUrl(url: string, cwd: string = process.cwd()): StoreUr
 export function formatStoreUrl(store: FileStoreUrl | S3StoreUrl | SshfsStoreUrl): string {
     switch (store.kind) {
         case 'file':
+            if (store.relative !== undefined) return `file:${store.relative.split('/').map(encodeURIComponent).join('/')}`;
             return pathToFileURL(store.root).href;
         case 's3': {
             const path = store.prefix === '' ? '' : '/' + store.prefix.split('/').map(encodeURIComponent).join('/');

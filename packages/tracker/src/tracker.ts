@@ -37,7 +37,11 @@ export interface OpenTrackerOptions {
 export interface InitTrackerOptions {
     /** Directory to initialise (created if missing); default the working directory. */
     dir?: string;
-    /** Store URL for recorded bytes; default a local store in `.hyperprov/objects`. A bare path means a local directory. */
+    /**
+     * Store URL for recorded bytes; default a local store in `.hyperprov/objects`. A bare path means
+     * a local directory, relative to `dir`. A local store inside the project is recorded relative to
+     * it (`file:.hyperprov/objects`), so the project can be renamed or moved.
+     */
     store?: string;
     /** `fsync` (default) or `none` (throwaway runs only). */
     durability?: 'fsync' | 'none';

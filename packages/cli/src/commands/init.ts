@@ -1,3 +1,4 @@
+import path from 'node:path';
 import type { Argv, CommandModule } from 'yargs';
 import { runCommand, type CliContext, type GlobalArgs } from '../context.js';
 
@@ -15,7 +16,7 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
         describe: 'Create .hyperprov/ (config, identity, embedded ledger, local object store) in --dir or here',
         builder: (y: Argv<GlobalArgs>) =>
             y
-                .option('store', { type: 'string', describe: 'store URL for recorded bytes: file:///dir, s3://bucket/prefix?endpoint=…, sshfs:///mountpoint (default: .hyperprov/objects)' })
+                .option('store', { type: 'string', describe: 'store URL for recorded bytes: a directory (relative to --dir), file:///dir, s3://bucket/prefix?endpoint=…, sshfs:///mountpoint (default: .hyperprov/objects)' })
                 .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint when it is not mounted' })
                 .option('durability', { choices: ['fsync', 'none'] as const, describe: 'ledger durability (default fsync)' })
                 .option('msp-id', { type: 'string', describe: 'MSP id of the new identity (default LocalMSP)' }) as unknown as Argv<InitArgs>,
@@ -24,9 +25,11 @@ export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs
                 const { initTracker } = await import('@hyperprov/tracker');
                 // Loaded here, not at start-up: store URLs need the tracker's store table.
                 const { storeUrlFromOptions } = await import('../store-option.js');
-                const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
+                // A bare --store path belongs to the project being made, so it is relative to --dir.
+                const dir = path.resolve(ctx.cwd, argv.dir ?? '.');
+                const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, dir);
                 const result = await initTracker({
-                    dir: argv.dir ?? ctx.cwd,
+                    dir,
                     ...(store !== undefined && { store }),
                     ...(argv.durability !== undefined && { durability: argv.durability }),
                     ...(argv.mspId !== undefined && { mspId: argv.mspId }),

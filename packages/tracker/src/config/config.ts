@@ -1,7 +1,9 @@
 /**
  * `.hyperprov/config.json`: which ledger, which object store, which identity a project uses.
- * Relative paths in the file are relative to the `.hyperprov/` folder, so a project can be moved
- * (the store URL is absolute because records carry it as their `location`).
+ * Relative paths in the file are relative to the `.hyperprov/` folder, so a project can be moved.
+ * The store is a URL, because records carry it as their `location`; a local store inside the
+ * project is the relative URL `file:<path>`, relative to the project directory (see
+ * stores/project-store.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
@@ -34,7 +36,7 @@ export type LedgerConfig = EmbeddedLedgerConfig | FabricLedgerConfig;
 export interface TrackerConfig {
     version: typeof CONFIG_VERSION;
     ledger: LedgerConfig;
-    /** Store URL new bytes go to: `file:///…`, `s3://bucket/prefix`, `sshfs:///mnt/store`. */
+    /** Store URL new bytes go to: `file:.hyperprov/objects` (relative to the project), `file:///…`, `s3://bucket/prefix`, `sshfs:///mnt/store`. */
     store: string;
     identity: {
         /** Directory with the local signing identity (PEM files), relative to `.hyperprov/`. */
@@ -107,8 +109,8 @@ export function parseConfig(json: unknown, source = CONFIG_FILENAME): TrackerCon
     } else {
         return fail('"ledger.backend" must be "embedded" or "fabric"');
     }
-    if (typeof json.store !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\//i.test(json.store)) {
-        fail('"store" must be a store URL such as file:///path, s3://bucket/prefix or sshfs:///mnt/store');
+    if (typeof json.store !== 'string' || !/^([a-z][a-z0-9+.-]*:\/\/|file:[^/])/i.test(json.store)) {
+        fail('"store" must be a store URL such as file:.hyperprov/objects (relative to the project), file:///path, s3://bucket/prefix or sshfs:///mnt/store');
     }
     const identity = json.identity;
     if (!isObject(identity)) return fail('"identity" must be an object');

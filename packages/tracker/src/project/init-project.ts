@@ -5,11 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { formatStoreUrl } from '@hyperprov/storage';
 import { defaultConfig, HYPERPROV_DIRNAME, projectPaths, resolveConfigPath, writeConfig } from '../config/index.js';
 import { TrackerError } from '@hyperprov/errors';
 import { createLocalIdentity, saveLocalIdentity } from '@hyperprov/ledger';
-import { parseStoreLocation } from '../stores/registry.js';
+import { toProjectRelative } from '../stores/project-store.js';
 import { openLedgerBackend } from './ledger-backends.js';
 import type { InitResult, InitTrackerOptions } from '../tracker.js';
 
@@ -23,9 +22,7 @@ export async function initTracker(options: InitTrackerOptions = {}): Promise<Ini
     if (await exists(hyperprovDir)) {
         throw new TrackerError('ALREADY_EXISTS', `${hyperprovDir} already exists: this project is initialised (remove that folder to start over)`);
     }
-    const storeUrl = options.store === undefined
-        ? formatStoreUrl({ kind: 'file', root: path.join(hyperprovDir, 'objects') })
-        : canonicalStoreUrl(options.store);
+    const storeUrl = toProjectRelative(options.store ?? path.join(hyperprovDir, 'objects'), projectDir);
     const config = defaultConfig(storeUrl);
     if (options.durability && config.ledger.backend === 'embedded') config.ledger.durability = options.durability;
 
@@ -54,11 +51,6 @@ export async function initTracker(options: InitTrackerOptions = {}): Promise<Ini
         if (error instanceof TrackerError) throw error;
         throw new TrackerError('INTERNAL', `init failed in ${projectDir}: ${(error as Error).message}`, { cause: error });
     }
-}
-
-function canonicalStoreUrl(url: string): string {
-    const parsed = parseStoreLocation(url);
-    return formatStoreUrl(parsed);
 }
 
 async function exists(file: string): Promise<boolean> {

@@ -4,6 +4,7 @@ import { findProjectDir, readConfig, resolveConfigPath } from '../config/index.j
 import { loadLocalIdentity } from '@hyperprov/ledger';
 import { openLedgerBackend } from './ledger-backends.js';
 import type { OpenTrackerOptions, Tracker } from '../tracker.js';
+import { resolveProjectStore } from '../stores/project-store.js';
 import { ProjectTracker } from './project-tracker.js';
 
 /** Opens the project containing `dir` (walking up to the nearest `.hyperprov/`). */
@@ -14,6 +15,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     const ledger = createReleasableLedger(() => openLedgerBackend({ config: config.ledger, hyperprovDir, identity }));
     // Open now, so a locked or damaged ledger is reported before any work starts.
     await ledger.use(async () => undefined);
-    return new ProjectTracker(projectDir, hyperprovDir, config, ledger, options);
+    const store = await resolveProjectStore(config.store, projectDir);
+    return new ProjectTracker(projectDir, hyperprovDir, config, store, ledger, options);
 }
 

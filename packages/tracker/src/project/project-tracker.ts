@@ -15,13 +15,16 @@ import type { DatasetVerification } from '../manifests/index.js';
 import { fetchRecordBytes, type FetchOptions, type FetchResult } from '../pipeline/record-fetch.js';
 import { verifyRecords } from '../pipeline/record-verify.js';
 import { putRecord, recordFile, resolveDependencies, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from '../pipeline/record.js';
+import { toProjectRelative, type ProjectStore } from '../stores/project-store.js';
 import { createStoreRegistry, type StoreRegistry } from '../stores/registry.js';
 import type { VerifiableLedger } from './ledger-backends.js';
 import type { FileCheck, LedgerCheck, OpenTrackerOptions, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
 export class ProjectTracker implements Tracker {
     readonly client: ProvenanceClient;
-    readonly #stores: StoreRegistry = createStoreRegistry();
+    readonly #stores: StoreRegistry;
+    /** The configured store as used: relative when it is inside the project (see stores/project-store.ts). */
+    readonly #storeUrl: string;
     #hashResources: Promise<HashResources> | undefined;
     #closing: Promise<void> | undefined;
 
@@ -29,15 +32,18 @@ export class ProjectTracker implements Tracker {
         readonly projectDir: string,
         private readonly hyperprovDir: string,
         readonly config: TrackerConfig,
+        store: ProjectStore,
         private readonly ledger: ReleasableLedger<VerifiableLedger>,
         private readonly options: OpenTrackerOptions,
     ) {
         this.client = createProvenanceClient(ledger);
+        this.#storeUrl = store.url;
+        this.#stores = createStoreRegistry({ projectDir, aliases: store.aliases });
     }
 
     async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
         // `options.store` sends this one file to another store than the configured one.
-        const storeUrl = options.store ?? this.config.store;
+        const storeUrl = options.store !== undefined ? toProjectRelative(options.store, this.projectDir, process.cwd()) : this.#storeUrl;
         const store = await this.#stores.open(storeUrl);
         const ingest: Ingest = async (source, ingestOptions) => {
             // Checks are done; while the bytes move, other processes may use the ledger.
@@ -112,7 +118,7 @@ export class ProjectTracker implements Tracker {
     async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
         const { signal } = options;
         const [store, hashing, manifests, { ingestFile }] = await Promise.all([
-            this.#stores.open(this.config.store),
+            this.#stores.open(this.#storeUrl),
             this.#hashing(),
             import('../manifests/index.js'),
             import('../pipeline/ingest.js'),
@@ -192,7 +198,7 @@ export class ProjectTracker implements Tracker {
 
     async status(): Promise<TrackerStatus> {
         const info = await this.ledger.info();
-        return { projectDir: this.projectDir, store: this.config.store, ledger: { backend: info.backend, height: info.height.toString() } };
+        return { projectDir: this.projectDir, store: this.#storeUrl, ledger: { backend: info.backend, height: info.height.toString() } };
     }
 
     close(): Promise<void> {
@@ -228,7 +234,7 @@ export class ProjectTracker implements Tracker {
      * with its real error.
      */
     async #openConfiguredStore(): Promise<void> {
-        await this.#stores.open(this.config.store).catch(() => undefined);
+        await this.#stores.open(this.#storeUrl).catch(() => undefined);
     }
 
     /** Size of an object, for `put` without a size; a recorded size is never guessed. */
@@ -268,7 +274,7 @@ export class ProjectTracker implements Tracker {
         return this.#hashResources;
     }
 
-    async #ingester(storeUrl: string = this.config.store): Promise<{ ingest: Ingest }> {
+    async #ingester(storeUrl: string = this.#storeUrl): Promise<{ ingest: Ingest }> {
         const [{ pool, cache }, { ingestFile }, store] = await Promise.all([
             this.#hashing(),
             import('../pipeline/ingest.js'),

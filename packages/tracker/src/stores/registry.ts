@@ -4,7 +4,7 @@
  * so commands that never touch them do not pay for the AWS SDK, and a build without them still
  * works for local stores.
  */
-import { createLocalStore, parseStoreUrl, type ObjectStore, type StoreUrl } from '@hyperprov/storage';
+import { createLocalStore, formatStoreUrl, parseStoreUrl, type ObjectStore, type StoreUrl } from '@hyperprov/storage';
 import { TrackerError } from '@hyperprov/errors';
 import { fromStoreError } from './store-errors.js';
 
@@ -33,7 +33,8 @@ type UrlOf<K extends StoreUrl['kind']> = Extract<StoreUrl, { kind: K }>;
  * is opened; a project on local stores never loads the AWS SDK.
  */
 const OPENERS: { readonly [K in StoreUrl['kind']]: (url: UrlOf<K>) => Promise<ObjectStore> } = {
-    file: async (url) => createLocalStore({ root: url.root }),
+    // A relative URL keeps reporting itself relative, so records written through it stay so.
+    file: async (url) => createLocalStore({ root: url.root, location: formatStoreUrl(url) }),
     s3: async (url) => {
         const { createS3Store } = await loadStorePackage('@hyperprov/storage-s3', 's3', () => import('@hyperprov/storage-s3'));
         return createS3Store({
@@ -58,18 +59,21 @@ function openerFor(url: StoreUrl): () => Promise<ObjectStore> {
     return () => (OPENERS[url.kind] as (url: StoreUrl) => Promise<ObjectStore>)(url);
 }
 
-/** Parses a store URL, translating a bad one into INVALID_ARGUMENT. Bare paths are resolved against `cwd`. */
-export function parseStoreLocation(url: string, cwd?: string): StoreUrl {
+/**
+ * Parses a store URL, translating a bad one into INVALID_ARGUMENT. Bare paths are resolved
+ * against `cwd`, relative `file:<path>` URLs against `projectDir`.
+ */
+export function parseStoreLocation(url: string, cwd?: string, projectDir?: string): StoreUrl {
     try {
-        return parseStoreUrl(url, cwd);
+        return parseStoreUrl(url, cwd, projectDir);
     } catch (error) {
         throw fromStoreError(error, 'store URL');
     }
 }
 
-/** Opens one store without caching it; the caller closes it. */
-export async function openStore(url: string): Promise<ObjectStore> {
-    const parsed = parseStoreLocation(url);
+/** Opens one store without caching it; the caller closes it. Relative `file:` URLs need `projectDir`. */
+export async function openStore(url: string, projectDir?: string): Promise<ObjectStore> {
+    const parsed = parseStoreLocation(url, undefined, projectDir);
     try {
         return await openerFor(parsed)();
     } catch (error) {
@@ -77,8 +81,16 @@ export async function openStore(url: string): Promise<ObjectStore> {
     }
 }
 
+/** Options of {@link createStoreRegistry}. */
+export interface StoreRegistryOptions {
+    /** What relative `file:<path>` locations are relative to: the project directory. */
+    projectDir?: string;
+    /** URLs to open as another URL: older records' absolute URLs of the project's own store. */
+    aliases?: ReadonlyMap<string, string>;
+}
+
 /** A registry that opens each URL once. */
-export function createStoreRegistry(): StoreRegistry {
+export function createStoreRegistry(options: StoreRegistryOptions = {}): StoreRegistry {
     const stores = new Map<string, Promise<ObjectStore>>();
     let closed = false;
     const close = async (): Promise<void> => {
@@ -90,11 +102,12 @@ export function createStoreRegistry(): StoreRegistry {
         if (failed) throw fromStoreError(failed.reason, 'closing a store');
     };
     return {
-        async open(url: string): Promise<ObjectStore> {
+        async open(requested: string): Promise<ObjectStore> {
             if (closed) throw new TrackerError('INTERNAL', 'the store registry is closed');
+            const url = options.aliases?.get(requested) ?? requested;
             let store = stores.get(url);
             if (!store) {
-                const opening = openStore(url);
+                const opening = openStore(url, options.projectDir);
                 store = opening;
                 stores.set(url, opening);
                 // A failed open is not cached, so a later call can retry (e.g. after mounting).
