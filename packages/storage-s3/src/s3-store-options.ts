@@ -36,6 +36,13 @@ export interface S3StoreOptions {
      * when the store is opened (leftovers of killed processes). Default 24 h; 0 disables.
      */
     staleUploadAgeMs?: number;
+    /**
+     * An object already stored under a put's content address is only trusted after a check: its
+     * size always, and its bytes (read back and hashed) when it is at most this big. Default
+     * 16 MiB: one GET of a small object is cheap; re-reading a multi-GiB one would cost about what
+     * skipping its upload saved. 0 checks sizes only.
+     */
+    verifyExistingUpTo?: number;
 }
 
 /** Options with every default filled in and checked. */
@@ -51,6 +58,7 @@ export interface ResolvedS3StoreOptions {
     queueSize: number;
     maxAttempts: number;
     staleUploadAgeMs: number;
+    verifyExistingUpTo: number;
 }
 
 /** Fills defaults from `env` and validates; throws INVALID_ARGUMENT with what to fix. */
@@ -79,6 +87,8 @@ export function resolveS3StoreOptions(options: S3StoreOptions, env: NodeJS.Proce
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalid(`maxAttempts must be a positive integer`);
     const staleUploadAgeMs = options.staleUploadAgeMs ?? 24 * 60 * 60 * 1000;
     if (!(staleUploadAgeMs >= 0)) throw invalid(`staleUploadAgeMs must be >= 0`);
+    const verifyExistingUpTo = options.verifyExistingUpTo ?? 16 * MiB;
+    if (!(verifyExistingUpTo >= 0)) throw invalid(`verifyExistingUpTo must be >= 0`);
     return {
         bucket: options.bucket,
         prefix,
@@ -90,5 +100,6 @@ export function resolveS3StoreOptions(options: S3StoreOptions, env: NodeJS.Proce
         queueSize,
         maxAttempts,
         staleUploadAgeMs,
+        verifyExistingUpTo,
     };
 }

@@ -1,3 +1,4 @@
+import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { describeObjectStoreConformance } from '@hyperprov/storage/conformance';
 import { inject } from 'vitest';
 import { emptyPrefix, openTestStore, rawClient } from './testing/test-store.js';
@@ -13,6 +14,15 @@ function fixture(partSize?: number) {
                 const client = rawClient(target);
                 try {
                     await emptyPrefix(client, target.bucket, `${store.prefix}/`);
+                } finally {
+                    client.destroy();
+                }
+            },
+            // Overwritten with a raw PUT, as a stray writer with bucket access would.
+            damage: async (pointer: string, bytes: Buffer) => {
+                const client = rawClient(target);
+                try {
+                    await client.send(new PutObjectCommand({ Bucket: target.bucket, Key: `${store.prefix}/${pointer}`, Body: bytes }));
                 } finally {
                     client.destroy();
                 }

@@ -2,6 +2,12 @@
  * The S3 ObjectStore. Objects become visible only through one atomic S3 operation (a single PUT or
  * CompleteMultipartUpload) issued after the size and checksum were confirmed; every failure path
  * aborts the multipart upload, so nothing partial is ever listed or readable.
+ *
+ * A put whose content address is already taken is skipped only once the object there proved
+ * intact (size, and bytes up to `verifyExistingUpTo`); a damaged one is overwritten by the put,
+ * which on S3 replaces an object atomically. One case is not repaired in place: a multipart put
+ * whose checksum was only known at the end went up under a random key, and is kept there (its
+ * record points at good bytes; the damaged content-addressed copy stays for `verify` to report).
  */
 import { createHash } from 'node:crypto';
 import { addAbortSignal, Readable } from 'node:stream';
@@ -180,12 +186,15 @@ class S3Store implements S3ObjectStore {
         let key: string | undefined;
         try {
             interruption.throwIfInterrupted();
+            // Set when the object at the content address is damaged: the put overwrites it.
+            let repaired = false;
             if (expectedHex !== undefined) {
-                const skipped = await this.#skipIfStored(expectedHex, size, interruption);
-                if (skipped) {
+                const found = await this.#findStored(expectedHex, size, interruption);
+                if (found !== undefined && found !== 'damaged') {
                     reader.release();
-                    return skipped;
+                    return found;
                 }
+                repaired = found === 'damaged';
             }
             // Hash here only when no hasher runs beside us: a checksum promise comes from one reading
             // the very same chunks, so hashing again would only burn CPU.
@@ -234,8 +243,9 @@ class S3Store implements S3ObjectStore {
                 const actual = await settle();
                 const hex = actual.slice('sha256:'.length);
                 if (expectedHex === undefined) {
-                    const skipped = await this.#skipIfStored(hex, length, interruption);
-                    if (skipped) return skipped;
+                    const found = await this.#findStored(hex, length, interruption);
+                    if (found !== undefined && found !== 'damaged') return found;
+                    repaired = found === 'damaged';
                 }
                 const pointer = contentPointer(hex);
                 key = this.#key(pointer);
@@ -252,7 +262,7 @@ class S3Store implements S3ObjectStore {
                 );
                 onProgress?.(length);
                 if (first.length === partSize) releasePartBuffers([first]);
-                return { pointer, size: length, checksum: actual, skipped: false };
+                return { pointer, size: length, checksum: actual, skipped: false, ...(repaired && { repaired }) };
             }
 
             const pointer = expectedHex !== undefined ? contentPointer(expectedHex) : blobPointer();
@@ -268,16 +278,17 @@ class S3Store implements S3ObjectStore {
                 checkLength(upload.size);
                 const actual = await settle();
                 if (expectedHex === undefined) {
-                    // The same bytes may already be stored content-addressed: keep that copy instead.
-                    const skipped = await this.#skipIfStored(actual.slice('sha256:'.length), upload.size, interruption);
-                    if (skipped) {
+                    // The same bytes may already be stored content-addressed: keep that copy instead,
+                    // if it is intact (a damaged one is left; this upload, under its own key, is kept).
+                    const found = await this.#findStored(actual.slice('sha256:'.length), upload.size, interruption);
+                    if (found !== undefined && found !== 'damaged') {
                         await upload.abort();
-                        return skipped;
+                        return found;
                     }
                 }
                 interruption.throwIfInterrupted();
                 await upload.complete();
-                return { pointer, size: upload.size, checksum: actual, skipped: false };
+                return { pointer, size: upload.size, checksum: actual, skipped: false, ...(repaired && { repaired }) };
             } catch (error) {
                 await upload.abort();
                 throw error;
@@ -290,15 +301,41 @@ class S3Store implements S3ObjectStore {
         }
     }
 
-    /** The result of a put that finds `sha256/<hex>` already stored, or undefined. */
-    async #skipIfStored(hex: string, size: number | undefined, interruption: Interruption): Promise<PutResult | undefined> {
+    /**
+     * The result of a put that finds `sha256/<hex>` already stored and intact; `'damaged'` when an
+     * object is there but has another size or (when small enough to re-read) other bytes;
+     * undefined when there is none.
+     */
+    async #findStored(hex: string, size: number | undefined, interruption: Interruption): Promise<PutResult | 'damaged' | undefined> {
         const pointer = contentPointer(hex);
-        const existing = await interruption.race(this.#headSize(this.#key(pointer)));
+        const key = this.#key(pointer);
+        const existing = await interruption.race(this.#headSize(key));
         if (existing === undefined) return undefined;
-        if (size !== undefined && existing !== size) {
-            throw new StoreError('SIZE_MISMATCH', `the store holds sha256:${hex} with ${existing} bytes, but size ${size} was given; check the size`);
+        if (size !== undefined && existing !== size) return 'damaged';
+        if (existing <= this.#options.verifyExistingUpTo) {
+            const actual = await interruption.race(this.#hashObject(key, interruption.signal));
+            if (actual === undefined) return undefined; // deleted meanwhile
+            if (actual.hex !== hex || actual.size !== existing) return 'damaged';
         }
         return { pointer, size: existing, checksum: `sha256:${hex}`, skipped: true };
+    }
+
+    /** SHA-256 and length of an object as S3 returns it now; undefined when it is gone. */
+    async #hashObject(key: string, signal: AbortSignal): Promise<{ hex: string; size: number } | undefined> {
+        try {
+            const response = await this.#client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }), { abortSignal: signal });
+            const hash = createHash('sha256');
+            let size = 0;
+            for await (const chunk of response.Body as AsyncIterable<Uint8Array>) {
+                hash.update(chunk);
+                size += chunk.byteLength;
+            }
+            return { hex: hash.digest('hex'), size };
+        } catch (error) {
+            const translated = this.#error(error, 'get', key);
+            if (translated.code === 'NOT_FOUND') return undefined;
+            throw translated;
+        }
     }
 
     async #headSize(key: string): Promise<number | undefined> {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { describeObjectStoreConformance } from '@hyperprov/storage/conformance';
@@ -20,6 +20,13 @@ describeObjectStoreConformance(
             cleanup: async () => {
                 await store.close();
                 await rm(dir, { recursive: true, force: true });
+            },
+            // In place, through the mount but not through the store (the server's own directory
+            // would do too, but the mount's attribute cache could hide the change for a while).
+            damage: async (pointer: string, bytes: Buffer) => {
+                const file = path.join(dir, pointer);
+                await chmod(file, 0o644);
+                await writeFile(file, bytes);
             },
         };
     },

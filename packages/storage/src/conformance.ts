@@ -20,6 +20,12 @@ import type { ObjectInfo, ObjectStore } from './object-store.js';
 export interface ConformanceFixture {
     store: ObjectStore;
     cleanup(): Promise<void>;
+    /**
+     * Replaces the bytes of a stored object behind the store's back, through the backend (a disk
+     * error, a stray write, a truncation). With it, the suite checks that a put of the object's
+     * true bytes repairs it instead of trusting the damaged copy.
+     */
+    damage?(pointer: string, bytes: Buffer): Promise<void>;
 }
 
 /** Options of {@link describeObjectStoreConformance}. */
@@ -343,6 +349,52 @@ export function describeObjectStoreConformance(
                 expect(new Set(sameResults.map((r) => r.pointer)).size).toBe(1);
                 expect(sha256(await readAll(await store.get(sameResults[0]!.pointer)))).toBe(sha256(same));
                 expect(await listAll(store)).toHaveLength(distinct.length + 1);
+            });
+        });
+
+        describe('damaged objects', () => {
+            /** Bytes of the same length with one byte flipped in the middle. */
+            const flipped = (bytes: Buffer): Buffer => {
+                const copy = Buffer.from(bytes);
+                copy[copy.length >> 1] = copy[copy.length >> 1]! ^ 0xff;
+                return copy;
+            };
+
+            it('repairs an object whose bytes changed when its bytes are put again with their checksum', async (ctx) => {
+                if (!fixture.damage) ctx.skip();
+                const bytes = randomBytes(100_000);
+                const first = await store.put(Readable.from([bytes]));
+                await fixture.damage!(first.pointer, flipped(bytes));
+                const again = await store.put(Readable.from([bytes]), { checksum: sha256(bytes), size: bytes.byteLength });
+                expect(again).toMatchObject({ pointer: first.pointer, skipped: false, repaired: true, checksum: sha256(bytes) });
+                expect(sha256(await readAll(await store.get(first.pointer)))).toBe(sha256(bytes));
+                // Repaired, it is trusted again.
+                const third = await store.put(Readable.from([bytes]), { checksum: sha256(bytes), size: bytes.byteLength });
+                expect(third).toMatchObject({ skipped: true });
+                expect(third.repaired ?? false).toBe(false);
+            });
+
+            it('repairs a truncated object instead of failing with SIZE_MISMATCH', async (ctx) => {
+                if (!fixture.damage) ctx.skip();
+                const bytes = randomBytes(100_000);
+                const first = await store.put(Readable.from([bytes]));
+                await fixture.damage!(first.pointer, bytes.subarray(0, 4096));
+                const again = await store.put(Readable.from([bytes]), { checksum: sha256(bytes), size: bytes.byteLength });
+                expect(again).toMatchObject({ pointer: first.pointer, skipped: false, repaired: true });
+                expect((await store.stat(first.pointer)).size).toBe(bytes.byteLength);
+                expect(sha256(await readAll(await store.get(first.pointer)))).toBe(sha256(bytes));
+            });
+
+            it('repairs a damaged object when its bytes are put again with a checksum promise', async (ctx) => {
+                if (!fixture.damage) ctx.skip();
+                const bytes = randomBytes(100_000);
+                const first = await store.put(Readable.from([bytes]));
+                await fixture.damage!(first.pointer, flipped(bytes));
+                const again = await store.put(chunked(bytes, 10_000), { checksum: Promise.resolve(sha256(bytes)), size: bytes.byteLength });
+                expect(again).toMatchObject({ skipped: false, checksum: sha256(bytes) });
+                // The bytes the store answers for this checksum are the true ones again.
+                expect(sha256(await readAll(await store.get(again.pointer)))).toBe(sha256(bytes));
+                expect(sha256(await readAll(await store.get(first.pointer)))).toBe(sha256(bytes));
             });
         });
 

@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -23,6 +23,11 @@ describeObjectStoreConformance('local directory', async () => {
             const litter = await readdir(join(root, '.tmp')).catch(() => []);
             await rm(root, { recursive: true, force: true });
             expect(litter).toEqual([]);
+        },
+        async damage(pointer, bytes) {
+            // In place, like a disk error or a stray write would: same file, new bytes.
+            await chmod(join(root, pointer), 0o644);
+            await writeFile(join(root, pointer), bytes);
         },
     };
 });

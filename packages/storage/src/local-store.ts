@@ -6,11 +6,18 @@
  * it read-only, waits for the checksum, then hard-links it to its final name (no-replace, so a
  * concurrent put of the same bytes is detected as a skip) and fsyncs the directory. Until then
  * nothing is visible; on any failure the temp file is removed.
+ *
+ * An object already under the content address is never trusted on its name alone: a disk error
+ * or a stray write may have changed it since. Before a put is skipped, the existing object's size
+ * and bytes are checked (reading a local file costs less than the upload it saves, and far less
+ * than recording damaged bytes as good); a damaged one is replaced by renaming the verified temp
+ * file over it, which is atomic: readers see the old inode or the new one, never a mix.
  */
 
 import { InFlight } from './in-flight.js';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
-import { link, lstat, open, readdir, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { link, lstat, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -243,18 +250,15 @@ class LocalStore implements ObjectStore {
             interruption.throwIfInterrupted();
             await this.#init();
 
+            // Set when the object under this checksum exists but is damaged: the put replaces it.
+            let damaged = false;
             if (typeof checksum === 'string') {
-                const existing = await this.#existingSize(localPointerFor(checksum));
-                if (existing !== undefined) {
-                    if (size !== undefined && existing !== size) {
-                        throw new StoreError(
-                            'SIZE_MISMATCH',
-                            `the store holds ${checksum} with ${existing} bytes, but size ${size} was given; check the size`,
-                        );
-                    }
+                const existing = await this.#inspect(localPointerFor(checksum), checksum, size);
+                if (existing.state === 'intact') {
                     discardBody(body);
-                    return { pointer: localPointerFor(checksum), size: existing, checksum, skipped: true };
+                    return { pointer: localPointerFor(checksum), size: existing.size, checksum, skipped: true };
                 }
+                damaged = existing.state === 'damaged';
             }
 
             tempPath = join(this.#tempDir, tempFileName(randomUUID()));
@@ -299,8 +303,8 @@ class LocalStore implements ObjectStore {
             interruption.throwIfInterrupted();
 
             const pointer = localPointerFor(actual);
-            const skipped = await this.#publish(tempPath, pointer);
-            return { pointer, size: written, checksum: actual, skipped };
+            const published = await this.#publish(tempPath, pointer, actual, written, damaged && actual === checksum);
+            return { pointer, size: written, checksum: actual, ...published };
         } catch (error) {
             throw toStoreError(error, 'put');
         } finally {
@@ -367,34 +371,54 @@ class LocalStore implements ObjectStore {
     }
 
     /**
-     * Makes the temp file visible under `pointer`. link() never replaces, so if the object already
-     * exists (same bytes, by construction) the put is a skip. Returns whether it was skipped.
+     * Makes the temp file (verified bytes of `checksum`, `size` long) visible under `pointer`.
+     * link() never replaces, so an object already there (a concurrent put, or an earlier one) stays
+     * and the put is a skip — once that object proved intact. A damaged one (`knownDamaged`: the
+     * caller just checked) is replaced by renaming the temp file over it.
      */
-    async #publish(tempPath: string, pointer: string): Promise<boolean> {
+    async #publish(tempPath: string, pointer: string, checksum: string, size: number, knownDamaged: boolean): Promise<{ skipped: boolean; repaired?: true }> {
         const target = join(this.#root, pointer);
         const dir = join(this.#root, pointer.slice(0, pointer.lastIndexOf('/')));
         try {
             await mkdirDurable(dir);
-            let skipped = false;
+            let result: { skipped: boolean; repaired?: true } = { skipped: false };
             try {
                 await link(tempPath, target);
             } catch (error) {
                 if (errnoCode(error) !== 'EEXIST') throw error;
-                skipped = true;
+                if (knownDamaged || (await this.#inspect(pointer, checksum, size)).state !== 'intact') {
+                    await rename(tempPath, target);
+                    result = { skipped: false, repaired: true };
+                } else {
+                    result = { skipped: true };
+                }
             }
             await fsyncDirectory(dir);
-            return skipped;
+            return result;
         } catch (error) {
             throw toStoreError(error, `publish ${pointer}`);
         }
     }
 
-    async #existingSize(pointer: string): Promise<number | undefined> {
+    /**
+     * Whether the object under `pointer` exists and holds exactly the bytes of `checksum` (and
+     * `size`, when given): its size is compared first, then its bytes are hashed.
+     */
+    async #inspect(pointer: string, checksum: string, size: number | undefined): Promise<{ state: 'absent' } | { state: 'damaged' } | { state: 'intact'; size: number }> {
+        const path = join(this.#root, pointer);
         try {
-            return (await stat(join(this.#root, pointer))).size;
+            const info = await lstat(path);
+            if (!info.isFile() || (size !== undefined && info.size !== size)) return { state: 'damaged' };
+            const hash = createHash('sha256');
+            let read = 0;
+            for await (const chunk of createReadStream(path, { highWaterMark: this.#readChunkSize })) {
+                hash.update(chunk as Buffer);
+                read += (chunk as Buffer).length;
+            }
+            return `sha256:${hash.digest('hex')}` === checksum ? { state: 'intact', size: read } : { state: 'damaged' };
         } catch (error) {
-            if (errnoCode(error) === 'ENOENT') return undefined;
-            throw toStoreError(error, `stat ${pointer}`);
+            if (errnoCode(error) === 'ENOENT') return { state: 'absent' };
+            throw toStoreError(error, `check ${pointer}`);
         }
     }
 }

@@ -14,6 +14,8 @@
  *   same chunks), so a store must read the body before awaiting it, never the other way round.
  * - A checksum promise that rejects makes `put` reject with ABORTED (the reason as `cause`).
  * - After `close()`, every operation rejects with UNAVAILABLE.
+ * - An object already stored under the content address of a put is checked before the put is
+ *   skipped; a damaged one is replaced with the put's bytes (`repaired`).
  */
 import type { Readable } from 'node:stream';
 
@@ -41,6 +43,12 @@ export interface PutResult {
     checksum: string;
     /** True when the store already held these bytes and nothing was uploaded. */
     skipped: boolean;
+    /**
+     * True when the store held a damaged copy under this content address (wrong size or bytes)
+     * and replaced it, atomically, with these bytes. A copy is checked before it is trusted: its
+     * size always, its bytes where reading them is cheap (local and SSHFS stores; S3 up to a size).
+     */
+    repaired?: boolean;
 }
 
 export interface ObjectInfo {

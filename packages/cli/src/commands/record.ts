@@ -48,7 +48,12 @@ export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, Record
                         ...(progress && { onProgress: progress.update }),
                     }),
                 ).finally(() => progress?.clear());
-                out.result(result.record, () => `${formatRecord(result.record)}\n${result.uploaded ? 'stored and recorded' : 'recorded (the store already held these bytes)'} in block ${result.blockNumber}`);
+                const how = result.repaired
+                    ? 'stored and recorded (replaced a damaged copy of these bytes in the store)'
+                    : result.uploaded
+                      ? 'stored and recorded'
+                      : 'recorded (the store already held these bytes)';
+                out.result(result.record, () => `${formatRecord(result.record)}\n${how} in block ${result.blockNumber}`);
             }),
     };
 }

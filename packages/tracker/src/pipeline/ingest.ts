@@ -40,6 +40,8 @@ export interface IngestResult {
     location: string;
     /** True when the store already held these bytes. */
     skipped: boolean;
+    /** True when the store held a damaged copy of these bytes and replaced it with them. */
+    repaired: boolean;
     /** True when the checksum came from the hash cache. */
     cached: boolean;
 }
@@ -88,7 +90,15 @@ async function ingestOnce(path: string, store: ObjectStore, options: IngestOptio
         );
     }
     await cache?.set(hashed.identity, hashed.checksum, started);
-    return { checksum: hashed.checksum, size: hashed.size, pointer: put.pointer, location: store.location, skipped: put.skipped, cached: false };
+    return {
+        checksum: hashed.checksum,
+        size: hashed.size,
+        pointer: put.pointer,
+        location: store.location,
+        skipped: put.skipped,
+        repaired: put.repaired ?? false,
+        cached: false,
+    };
 }
 
 /**
@@ -120,7 +130,7 @@ async function ingestCached(
             throw new TrackerError('CHECKSUM_MISMATCH', `${path} no longer matches its cached checksum; delete the hash cache (the project's .hyperprov/cache) and retry`);
         }
     }
-    return { checksum, size: put.size, pointer: put.pointer, location: store.location, skipped: put.skipped, cached: true };
+    return { checksum, size: put.size, pointer: put.pointer, location: store.location, skipped: put.skipped, repaired: put.repaired ?? false, cached: true };
 }
 
 /**

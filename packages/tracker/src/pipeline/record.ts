@@ -33,6 +33,8 @@ export interface RecordResult {
     blockNumber: bigint;
     /** False when the store already held these bytes and nothing was uploaded. */
     uploaded: boolean;
+    /** True when the store held a damaged copy of these bytes, which the upload replaced. */
+    repaired: boolean;
 }
 
 /** Streams a file into the store, hashing it on the way; supplied by the tracker. */
@@ -75,7 +77,13 @@ export async function recordFile(
         { ...draft, checksum: ingested.checksum, size: ingested.size, location: ingested.location, pointer: ingested.pointer, dependencies },
         options.signal ? { signal: options.signal } : {},
     );
-    return { record: committed.value, transactionId: committed.transactionId, blockNumber: committed.blockNumber, uploaded: !ingested.skipped };
+    return {
+        record: committed.value,
+        transactionId: committed.transactionId,
+        blockNumber: committed.blockNumber,
+        uploaded: !ingested.skipped,
+        repaired: ingested.repaired ?? false,
+    };
 }
 
 /** Records metadata only (bytes stored elsewhere); dependencies may be ids or keys. */
@@ -83,7 +91,7 @@ export async function putRecord(client: ProvenanceClient, input: RecordInput, si
     const checked = checkRecordInput(input);
     const dependencies = await resolveDependencies(client, checked.dependencies, signal);
     const committed = await client.set({ ...checked, dependencies }, signal ? { signal } : {});
-    return { record: committed.value, transactionId: committed.transactionId, blockNumber: committed.blockNumber, uploaded: false };
+    return { record: committed.value, transactionId: committed.transactionId, blockNumber: committed.blockNumber, uploaded: false, repaired: false };
 }
 
 /**
