@@ -41,6 +41,10 @@ export interface SshfsStoreOptions {
     mountOptions?: Record<string, string | number | true>;
     /** How long the server may take to answer a mount check; default 5 s. */
     probeTimeoutMs?: number;
+    /** Mode of stored objects (default 0440, as the local store). */
+    fileMode?: number;
+    /** Mode of directories the store creates (default 0750, as the local store). */
+    dirMode?: number;
 }
 
 /** An ObjectStore on an SSHFS mount, with access to its mount state. */
@@ -101,7 +105,8 @@ export async function createSshfsStore(options: SshfsStoreOptions): Promise<Sshf
         if (ownsMount) await unmountSshfs(mountpoint).catch(() => {});
         throw error;
     }
-    return new MountedStore(mountpoint, options.remote, probe.timeoutMs, ownsMount);
+    const modes = { ...(options.fileMode !== undefined && { fileMode: options.fileMode }), ...(options.dirMode !== undefined && { dirMode: options.dirMode }) };
+    return new MountedStore(mountpoint, options.remote, probe.timeoutMs, ownsMount, modes);
 }
 
 /** Errors that say something about the request, not the mount; they pass through unchanged. */
@@ -121,13 +126,13 @@ class MountedStore implements SshfsStore {
      */
     readonly #inFlight = new InFlight(() => (this.#closing !== undefined ? this.#closedError() : undefined));
 
-    constructor(mountpoint: string, remote: string | undefined, timeoutMs: number, ownsMount: boolean) {
+    constructor(mountpoint: string, remote: string | undefined, timeoutMs: number, ownsMount: boolean, modes: { fileMode?: number; dirMode?: number }) {
         this.mountpoint = mountpoint;
         this.location = sshfsLocation(mountpoint);
         this.#remote = remote;
         this.#timeoutMs = timeoutMs;
         this.#ownsMount = ownsMount;
-        this.#inner = createLocalStore({ root: mountpoint });
+        this.#inner = createLocalStore({ root: mountpoint, ...modes });
     }
 
     checkMount(): Promise<MountStatus> {

@@ -23,10 +23,11 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 
 /**
  * `mkdir -p` whose result survives a crash: every directory it created, and the entry of the
- * first one in its existing parent, is fsynced. Returns whether anything was created.
+ * first one in its existing parent, is fsynced. Directories it creates get `mode` (less the
+ * umask; default 0777 less the umask). Returns whether anything was created.
  */
-export async function mkdirDurable(dir: string): Promise<boolean> {
-    const first = await mkdir(dir, { recursive: true });
+export async function mkdirDurable(dir: string, mode?: number): Promise<boolean> {
+    const first = await mkdir(dir, { recursive: true, ...(mode !== undefined && { mode }) });
     if (first === undefined) return false;
     const created = [first];
     for (const part of relative(first, dir).split(sep).filter(Boolean)) created.push(join(created.at(-1)!, part));

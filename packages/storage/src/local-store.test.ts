@@ -43,7 +43,9 @@ describe('local store specifics', () => {
             expect(result.pointer).toBe(localPointerFor(sha256Of(bytes)));
             expect(result.pointer).toMatch(/^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/);
             const info = await stat(join(root, result.pointer));
-            expect(info.mode & 0o777).toBe(0o444);
+            // Read-only, and not for everyone: one object serves every source file of its bytes.
+            expect(info.mode & 0o777).toBe(0o440);
+            expect((await stat(join(root, 'sha256'))).mode & 0o007).toBe(0);
             await store.close();
         } finally {
             await rm(root, { recursive: true, force: true });

@@ -17,7 +17,7 @@
 import { InFlight } from './in-flight.js';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { link, lstat, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -45,6 +45,20 @@ export interface LocalStoreOptions {
      * stay valid when the project directory is renamed or moved.
      */
     location?: string;
+    /**
+     * Mode of stored objects (default 0440: read-only, never world-readable, whatever the source
+     * file's mode — one object serves every file with those bytes). Write bits are always dropped.
+     */
+    fileMode?: number;
+    /** Mode of the directories the store creates (default 0750, less the umask). */
+    dirMode?: number;
+    /**
+     * Narrow an existing root directory (and its `sha256/` and `.tmp/`) to `dirMode` when it
+     * allows more, on open (best effort: only the owner can). For a store the caller owns, such as
+     * a project's own: one made by an older version (0755 folders, 0444 objects) stops being
+     * readable by everyone. Default false: a store shared on purpose keeps its permissions.
+     */
+    narrowRoot?: boolean;
 }
 
 const POINTER_PATTERN = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/;
@@ -67,7 +81,11 @@ export function createLocalStore(options: LocalStoreOptions): ObjectStore {
         throw new StoreError('INVALID_ARGUMENT', 'createLocalStore needs { root: <directory> }');
     }
     const root = resolve(options.root);
-    return new LocalStore(root, options.location ?? pathToFileURL(root).href, options.readChunkSize ?? 1 << 20, options.flushEvery ?? 8 << 20);
+    return new LocalStore(root, options.location ?? pathToFileURL(root).href, options.readChunkSize ?? 1 << 20, options.flushEvery ?? 8 << 20, {
+        file: (options.fileMode ?? 0o440) & 0o555,
+        dir: options.dirMode ?? 0o750,
+        narrowRoot: options.narrowRoot ?? false,
+    });
 }
 
 class LocalStore implements ObjectStore {
@@ -76,12 +94,14 @@ class LocalStore implements ObjectStore {
     readonly #tempDir: string;
     readonly #readChunkSize: number;
     readonly #flushEvery: number;
+    readonly #modes: { file: number; dir: number; narrowRoot: boolean };
     #ready: Promise<void> | undefined;
     #closed = false;
     readonly #inFlight = new InFlight(() => (this.#closed ? this.#closedError() : undefined));
 
-    constructor(root: string, location: string, readChunkSize: number, flushEvery: number) {
+    constructor(root: string, location: string, readChunkSize: number, flushEvery: number, modes: { file: number; dir: number; narrowRoot: boolean }) {
         this.#flushEvery = flushEvery;
+        this.#modes = modes;
         this.#root = root;
         this.#tempDir = join(root, TEMP_DIR);
         this.#readChunkSize = readChunkSize;
@@ -217,8 +237,9 @@ class LocalStore implements ObjectStore {
     #init(): Promise<void> {
         this.#ready ??= (async () => {
             try {
-                await mkdirDurable(join(this.#root, OBJECTS_DIR));
-                await mkdirDurable(this.#tempDir);
+                await mkdirDurable(join(this.#root, OBJECTS_DIR), this.#modes.dir);
+                await mkdirDurable(this.#tempDir, this.#modes.dir);
+                if (this.#modes.narrowRoot) await this.#narrow([this.#root, join(this.#root, OBJECTS_DIR), this.#tempDir]);
                 await removeStaleTempFiles(this.#tempDir);
             } catch (error) {
                 this.#ready = undefined; // let a later call retry, e.g. once the disk is mounted
@@ -226,6 +247,18 @@ class LocalStore implements ObjectStore {
             }
         })();
         return this.#ready;
+    }
+
+    /** Takes permission bits beyond `dirMode` away from `dirs`; best effort (see `narrowRoot`). */
+    async #narrow(dirs: string[]): Promise<void> {
+        for (const dir of dirs) {
+            try {
+                const mode = (await stat(dir)).mode & 0o7777;
+                if ((mode & ~this.#modes.dir & 0o777) !== 0) await chmod(dir, mode & (this.#modes.dir | 0o7000));
+            } catch {
+                // Not ours to change (another owner, a read-only mount): it keeps working as it is.
+            }
+        }
     }
 
     async #put(body: PutBody, options: PutOptions): Promise<PutResult> {
@@ -276,7 +309,7 @@ class LocalStore implements ObjectStore {
             }
             try {
                 await handle.sync();
-                await handle.chmod(0o444);
+                await handle.chmod(this.#modes.file);
             } catch (error) {
                 throw toStoreError(error, 'flush the temp file'); // the finally below closes it
             }
@@ -380,7 +413,7 @@ class LocalStore implements ObjectStore {
         const target = join(this.#root, pointer);
         const dir = join(this.#root, pointer.slice(0, pointer.lastIndexOf('/')));
         try {
-            await mkdirDurable(dir);
+            await mkdirDurable(dir, this.#modes.dir);
             let result: { skipped: boolean; repaired?: true } = { skipped: false };
             try {
                 await link(tempPath, target);

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { defaultConfig, HYPERPROV_DIRNAME, projectPaths, resolveConfigPath, writeConfig } from '../config/index.js';
 import { TrackerError } from '@hyperprov/errors';
 import { createLocalIdentity, saveLocalIdentity } from '@hyperprov/ledger';
-import { toProjectRelative } from '../stores/project-store.js';
+import { projectStoreModes, toProjectRelative } from '../stores/project-store.js';
 import { openLedgerBackend } from './ledger-backends.js';
 import type { InitResult, InitTrackerOptions } from '../tracker.js';
 
@@ -29,7 +29,8 @@ export async function initTracker(options: InitTrackerOptions = {}): Promise<Ini
     await mkdir(projectDir, { recursive: true });
     const staging = path.join(projectDir, `${HYPERPROV_DIRNAME}.init-${randomBytes(6).toString('hex')}`);
     try {
-        await mkdir(staging, { mode: 0o755 });
+        // No more open than the project directory, and closed to other users: it holds the key.
+        await mkdir(staging, { mode: (await projectStoreModes(projectDir)).dirMode });
         const identity = await createLocalIdentity(options.mspId ? { mspId: options.mspId } : {});
         await saveLocalIdentity(resolveConfigPath(staging, config.identity.dir), identity);
         // Creating the ledger now proves it works here and writes its first block.

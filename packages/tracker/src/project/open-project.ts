@@ -4,7 +4,7 @@ import { findProjectDir, readConfig, resolveConfigPath } from '../config/index.j
 import { loadLocalIdentity } from '@hyperprov/ledger';
 import { openLedgerBackend } from './ledger-backends.js';
 import type { OpenTrackerOptions, Tracker } from '../tracker.js';
-import { resolveProjectStore } from '../stores/project-store.js';
+import { projectStoreModes, resolveProjectStore } from '../stores/project-store.js';
 import { ProjectTracker } from './project-tracker.js';
 
 /** Opens the project containing `dir` (walking up to the nearest `.hyperprov/`). */
@@ -16,6 +16,7 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     // Open now, so a locked or damaged ledger is reported before any work starts.
     await ledger.use(async () => undefined);
     const store = await resolveProjectStore(config.store, projectDir);
-    return new ProjectTracker(projectDir, hyperprovDir, config, store, ledger, options);
+    const modes = await projectStoreModes(projectDir);
+    return new ProjectTracker(projectDir, hyperprovDir, config, store, modes, ledger, options);
 }
 

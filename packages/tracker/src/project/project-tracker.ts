@@ -16,7 +16,8 @@ import { fetchRecordBytes, type FetchOptions, type FetchResult } from '../pipeli
 import { verifyRecords } from '../pipeline/record-verify.js';
 import { putRecord, recordFile, resolveDependencies, type Ingest, type PutInput, type RecordFileOptions, type RecordResult } from '../pipeline/record.js';
 import { toProjectRelative, type ProjectStore } from '../stores/project-store.js';
-import { createStoreRegistry, type StoreRegistry } from '../stores/registry.js';
+import { assertNotProjectFile } from '../pipeline/project-files.js';
+import { createStoreRegistry, parseStoreLocation, type StoreModes, type StoreRegistry } from '../stores/registry.js';
 import type { VerifiableLedger } from './ledger-backends.js';
 import type { FileCheck, LedgerCheck, OpenTrackerOptions, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -33,17 +34,19 @@ export class ProjectTracker implements Tracker {
         private readonly hyperprovDir: string,
         readonly config: TrackerConfig,
         store: ProjectStore,
+        modes: StoreModes,
         private readonly ledger: ReleasableLedger<VerifiableLedger>,
         private readonly options: OpenTrackerOptions,
     ) {
         this.client = createProvenanceClient(ledger);
         this.#storeUrl = store.url;
-        this.#stores = createStoreRegistry({ projectDir, aliases: store.aliases });
+        this.#stores = createStoreRegistry({ projectDir, aliases: store.aliases, modes });
     }
 
     async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
         // `options.store` sends this one file to another store than the configured one.
         const storeUrl = options.store !== undefined ? toProjectRelative(options.store, this.projectDir, process.cwd()) : this.#storeUrl;
+        await assertNotProjectFile(file, this.hyperprovDir, this.#localStoreRoots());
         const store = await this.#stores.open(storeUrl);
         const ingest: Ingest = async (source, ingestOptions) => {
             // Checks are done; while the bytes move, other processes may use the ledger.
@@ -216,6 +219,12 @@ export class ProjectTracker implements Tracker {
 
     [Symbol.asyncDispose](): Promise<void> {
         return this.close();
+    }
+
+    /** Roots of the local stores this project writes to (not searched for hard links to secrets). */
+    #localStoreRoots(): string[] {
+        const parsed = parseStoreLocation(this.#storeUrl, this.projectDir, this.projectDir);
+        return parsed.kind === 'file' ? [parsed.root] : [];
     }
 
     async #releaseLedger(): Promise<void> {

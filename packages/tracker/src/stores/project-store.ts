@@ -16,7 +16,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatStoreUrl } from '@hyperprov/storage';
 import { HYPERPROV_DIRNAME } from '../config/project-dir.js';
-import { parseStoreLocation } from './registry.js';
+import { parseStoreLocation, type StoreModes } from './registry.js';
 
 /** The store a project writes to, and store URLs of its older records that mean the same store. */
 export interface ProjectStore {
@@ -60,6 +60,18 @@ export async function resolveProjectStore(configured: string, projectDir: string
         }
     }
     return { url: absolute, aliases };
+}
+
+/**
+ * Permissions for what the project's stores create: never more than the project directory
+ * allows, and never anything for other users. Objects are read-only (0400, or 0440 when the
+ * group may read the project); folders keep the group bits of the project directory (a project
+ * shared by a group stays usable by it) and drop the world's. Whatever the source file's mode,
+ * since one object serves every file of its bytes.
+ */
+export async function projectStoreModes(projectDir: string): Promise<StoreModes> {
+    const mode = (await stat(projectDir)).mode & 0o777;
+    return { fileMode: 0o400 | (mode & 0o040), dirMode: 0o700 | (mode & 0o070) };
 }
 
 async function isDirectory(dir: string): Promise<boolean> {

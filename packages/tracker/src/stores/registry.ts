@@ -4,12 +4,25 @@
  * so commands that never touch them do not pay for the AWS SDK, and a build without them still
  * works for local stores.
  */
+import path from 'node:path';
 import { createLocalStore, formatStoreUrl, parseStoreUrl, type ObjectStore, type StoreUrl } from '@hyperprov/storage';
 import { TrackerError } from '@hyperprov/errors';
 import { fromStoreError } from './store-errors.js';
 
 /** Opens the store a URL names. Throws INVALID_ARGUMENT for a bad URL, STORE_UNAVAILABLE when its package is missing. */
 export type StoreOpener = (url: StoreUrl) => Promise<ObjectStore>;
+
+/** Permissions of what local and SSHFS stores create (see stores/project-store.ts). */
+export interface StoreModes {
+    fileMode: number;
+    dirMode: number;
+}
+
+/** What an opener knows besides the URL. */
+interface OpenContext {
+    projectDir?: string;
+    modes?: StoreModes;
+}
 
 /** Opens stores by URL and keeps one instance per URL until closed. */
 export interface StoreRegistry extends AsyncDisposable {
@@ -32,9 +45,18 @@ type UrlOf<K extends StoreUrl['kind']> = Extract<StoreUrl, { kind: K }>;
  * with literal specifiers (so their types are checked at build time) the first time such a store
  * is opened; a project on local stores never loads the AWS SDK.
  */
-const OPENERS: { readonly [K in StoreUrl['kind']]: (url: UrlOf<K>) => Promise<ObjectStore> } = {
-    // A relative URL keeps reporting itself relative, so records written through it stay so.
-    file: async (url) => createLocalStore({ root: url.root, location: formatStoreUrl(url) }),
+const OPENERS: { readonly [K in StoreUrl['kind']]: (url: UrlOf<K>, context: OpenContext) => Promise<ObjectStore> } = {
+    file: async (url, { projectDir, modes }) => {
+        const inProject = projectDir !== undefined && isInside(url.root, projectDir);
+        return createLocalStore({
+            root: url.root,
+            // A relative URL keeps reporting itself relative, so records written through it stay so.
+            location: formatStoreUrl(url),
+            ...modes,
+            // The project's own store is the project's to restrict; a store shared elsewhere is not.
+            narrowRoot: inProject && modes !== undefined,
+        });
+    },
     s3: async (url) => {
         const { createS3Store } = await loadStorePackage('@hyperprov/storage-s3', 's3', () => import('@hyperprov/storage-s3'));
         return createS3Store({
@@ -45,18 +67,19 @@ const OPENERS: { readonly [K in StoreUrl['kind']]: (url: UrlOf<K>) => Promise<Ob
             ...(url.forcePathStyle !== undefined && { forcePathStyle: url.forcePathStyle }),
         });
     },
-    sshfs: async (url) => {
+    sshfs: async (url, { modes }) => {
         const { createSshfsStore } = await loadStorePackage('@hyperprov/storage-sshfs', 'sshfs', () => import('@hyperprov/storage-sshfs'));
         return createSshfsStore({
             mountpoint: url.mountpoint,
+            ...modes,
             ...(url.remote !== undefined && { remote: url.remote, mount: true }),
         });
     },
 };
 
 /** The opener for a parsed URL (one place where the union is narrowed to its scheme's opener). */
-function openerFor(url: StoreUrl): () => Promise<ObjectStore> {
-    return () => (OPENERS[url.kind] as (url: StoreUrl) => Promise<ObjectStore>)(url);
+function openerFor(url: StoreUrl, context: OpenContext): () => Promise<ObjectStore> {
+    return () => (OPENERS[url.kind] as (url: StoreUrl, context: OpenContext) => Promise<ObjectStore>)(url, context);
 }
 
 /**
@@ -71,11 +94,14 @@ export function parseStoreLocation(url: string, cwd?: string, projectDir?: strin
     }
 }
 
-/** Opens one store without caching it; the caller closes it. Relative `file:` URLs need `projectDir`. */
-export async function openStore(url: string, projectDir?: string): Promise<ObjectStore> {
+/**
+ * Opens one store without caching it; the caller closes it. Relative `file:` URLs need
+ * `projectDir`; `modes` sets what local and SSHFS stores create.
+ */
+export async function openStore(url: string, projectDir?: string, modes?: StoreModes): Promise<ObjectStore> {
     const parsed = parseStoreLocation(url, undefined, projectDir);
     try {
-        return await openerFor(parsed)();
+        return await openerFor(parsed, { ...(projectDir !== undefined && { projectDir }), ...(modes !== undefined && { modes }) })();
     } catch (error) {
         throw fromStoreError(error, `store ${url}`);
     }
@@ -87,6 +113,8 @@ export interface StoreRegistryOptions {
     projectDir?: string;
     /** URLs to open as another URL: older records' absolute URLs of the project's own store. */
     aliases?: ReadonlyMap<string, string>;
+    /** Permissions of objects and folders that local and SSHFS stores create. */
+    modes?: StoreModes;
 }
 
 /** A registry that opens each URL once. */
@@ -107,7 +135,7 @@ export function createStoreRegistry(options: StoreRegistryOptions = {}): StoreRe
             const url = options.aliases?.get(requested) ?? requested;
             let store = stores.get(url);
             if (!store) {
-                const opening = openStore(url, options.projectDir);
+                const opening = openStore(url, options.projectDir, options.modes);
                 store = opening;
                 stores.set(url, opening);
                 // A failed open is not cached, so a later call can retry (e.g. after mounting).
@@ -126,6 +154,11 @@ export function createStoreRegistry(options: StoreRegistryOptions = {}): StoreRe
         close,
         [Symbol.asyncDispose]: close,
     };
+}
+
+function isInside(dir: string, parent: string): boolean {
+    const relative = path.relative(path.resolve(parent), dir);
+    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
 }
 
 async function loadStorePackage<T>(name: string, scheme: string, load: () => Promise<T>): Promise<T> {
