@@ -8,6 +8,7 @@ import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
 import { fetchCommand } from './commands/fetch.js';
+import { gcCommand } from './commands/gc.js';
 import { getCommand } from './commands/get.js';
 import { historyCommand } from './commands/history.js';
 import { initCommand } from './commands/init.js';
@@ -44,6 +45,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandModule<GlobalArgs, any>)[]
     verifyCommand,
     checkCommand,
     fetchCommand,
+    gcCommand,
     statusCommand,
 ];
 

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -46,6 +46,27 @@ describe('local store specifics', () => {
             // Read-only, and not for everyone: one object serves every source file of its bytes.
             expect(info.mode & 0o777).toBe(0o440);
             expect((await stat(join(root, 'sha256'))).mode & 0o007).toBe(0);
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('freshens the modification time of an object a put skips (gc keeps objects newer than its minimum age)', async () => {
+        const root = await tempRoot();
+        try {
+            const store = createLocalStore({ root });
+            const bytes = Buffer.from('stored once, put again');
+            const first = await store.put(Readable.from([bytes]));
+            const past = new Date(Date.now() - 3600_000);
+            await utimes(join(root, first.pointer), past, past);
+            const again = await store.put(Readable.from([bytes]), { checksum: sha256Of(bytes), size: bytes.length });
+            expect(again.skipped).toBe(true);
+            expect(Date.now() - (await stat(join(root, first.pointer))).mtimeMs).toBeLessThan(60_000);
+            await utimes(join(root, first.pointer), past, past);
+            const third = await store.put(Readable.from([bytes]));
+            expect(third.skipped).toBe(true);
+            expect(Date.now() - (await stat(join(root, first.pointer))).mtimeMs).toBeLessThan(60_000);
             await store.close();
         } finally {
             await rm(root, { recursive: true, force: true });

@@ -17,7 +17,7 @@
 import { InFlight } from './in-flight.js';
 import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { chmod, link, lstat, open, readdir, rename, rm, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { chmod, link, lstat, open, readdir, rename, rm, stat, unlink, utimes, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { addAbortSignal, type Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -249,6 +249,16 @@ class LocalStore implements ObjectStore {
         return this.#ready;
     }
 
+    /**
+     * Sets an object's modification time to now when a put reuses it. A garbage collector keeps
+     * objects younger than its minimum age, because a record may be about to commit them; an old
+     * unreferenced object that a put just claimed must count as young too. Best effort.
+     */
+    async #freshen(pointer: string): Promise<void> {
+        const now = new Date();
+        await utimes(join(this.#root, pointer), now, now).catch(() => {});
+    }
+
     /** Takes permission bits beyond `dirMode` away from `dirs`; best effort (see `narrowRoot`). */
     async #narrow(dirs: string[]): Promise<void> {
         for (const dir of dirs) {
@@ -289,6 +299,7 @@ class LocalStore implements ObjectStore {
                 const existing = await this.#inspect(localPointerFor(checksum), checksum, size);
                 if (existing.state === 'intact') {
                     discardBody(body);
+                    await this.#freshen(localPointerFor(checksum));
                     return { pointer: localPointerFor(checksum), size: existing.size, checksum, skipped: true };
                 }
                 damaged = existing.state === 'damaged';
@@ -423,6 +434,7 @@ class LocalStore implements ObjectStore {
                     await rename(tempPath, target);
                     result = { skipped: false, repaired: true };
                 } else {
+                    await this.#freshen(pointer);
                     result = { skipped: true };
                 }
             }

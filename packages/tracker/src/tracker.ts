@@ -17,6 +17,7 @@ import type { GetLineageOptions, Lineage } from './lineage/lineage.js';
 import type { DatasetVerification } from './manifests/index.js';
 import type { FetchOptions, FetchResult } from './pipeline/record-fetch.js';
 import type { ObjectVerification } from './pipeline/record-verify.js';
+import type { OrphanDeletion, OrphanScan } from './pipeline/store-gc.js';
 import type { PutInput, RecordFileOptions, RecordResult } from './pipeline/record.js';
 
 /** Options of {@link openTracker}. */
@@ -82,6 +83,41 @@ export interface VerifyReport {
     ok: boolean;
     objects?: ObjectVerification;
     ledger?: LedgerCheck;
+    /** With every record checked: objects of the configured store that no record references. */
+    orphans?: OrphanSummary;
+}
+
+/**
+ * Stored objects no record references (what failed or killed records leave): counted by
+ * `verify`, not a failure; {@link Tracker.gc} lists and removes them.
+ */
+export interface OrphanSummary {
+    /** Location of the store scanned. */
+    store: string;
+    count: number;
+    bytes: number;
+    /** Of those, written within gc's minimum age (a record may still be committing them). */
+    recent: number;
+    /** Why they could not be counted (the counts are then 0). */
+    error?: string;
+}
+
+/** Options of {@link Tracker.gc}. */
+export interface GcOptions {
+    /** Delete the orphans older than `minAgeMs`; default false: only list them. */
+    delete?: boolean;
+    /** Keep objects written less than this long ago (default one hour). */
+    minAgeMs?: number;
+    /** Store URL to scan instead of the configured store. */
+    store?: string;
+    signal?: AbortSignal;
+}
+
+/** Result of {@link Tracker.gc}. */
+export interface GcReport extends OrphanScan, OrphanDeletion {
+    /** True without `delete`: nothing was removed. */
+    dryRun: boolean;
+    minAgeMs: number;
 }
 
 /** Options of {@link Tracker.recordDataset}. */
@@ -159,6 +195,12 @@ export interface Tracker extends AsyncDisposable {
     lineage(id: string, options?: GetLineageOptions): Promise<Lineage>;
     /** Re-hashes stored bytes against records and/or checks the ledger. */
     verify(options?: VerifyOptions): Promise<VerifyReport>;
+    /**
+     * Finds objects in the store that no record (nor any dataset's object index) references, and
+     * with `delete` removes those older than `minAgeMs`. Throws, deleting nothing, when a
+     * dataset's object index cannot be read.
+     */
+    gc(options?: GcOptions): Promise<GcReport>;
     /**
      * Records a directory as a dataset: a manifest (sorted path, size, SHA-256) stored and recorded;
      * with `upload`, the files too. Records nothing when the directory matches the key's latest manifest.

@@ -3,6 +3,7 @@ import type { VerifyReport } from '@hyperprov/tracker';
 import { TrackerError, type TrackerErrorCode } from '@hyperprov/errors';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { EXIT_CODES } from '@hyperprov/errors';
+import { formatSize } from '../format.js';
 import type { CliOutput } from '../output.js';
 
 interface VerifyArgs extends GlobalArgs {
@@ -89,6 +90,18 @@ function renderReport(report: VerifyReport): string {
         const failed = report.objects.problems.filter((p) => p.status !== 'unchecked');
         lines.push(`objects: ${report.objects.checked - failed.length} of ${report.objects.checked} match their records`);
         for (const problem of report.objects.problems) lines.push(`  ${problem.status.toUpperCase()}: ${problem.message ?? problem.key}`);
+    }
+    if (report.orphans) {
+        const orphans = report.orphans;
+        if (orphans.error !== undefined) {
+            lines.push(`store: could not count objects no record references: ${orphans.error}`);
+        } else if (orphans.count > 0) {
+            const recent = orphans.recent > 0 ? `, ${orphans.recent} written in the last hour, maybe by a record still running` : '';
+            lines.push(
+                `store: ${orphans.count} stored ${orphans.count === 1 ? 'object' : 'objects'} no record references (${formatSize(orphans.bytes)}${recent}), left by failed or killed records; ` +
+                    '`hyperprov gc` lists them, `hyperprov gc --delete` removes them',
+            );
+        }
     }
     if (report.ledger) {
         lines.push(`ledger: ${report.ledger.ok ? 'ok' : 'CORRUPT'} (height ${report.ledger.height})`);

@@ -19,7 +19,7 @@ import { toProjectRelative, type ProjectStore } from '../stores/project-store.js
 import { assertNotProjectFile } from '../pipeline/project-files.js';
 import { createStoreRegistry, parseStoreLocation, type StoreModes, type StoreRegistry } from '../stores/registry.js';
 import type { VerifiableLedger } from './ledger-backends.js';
-import type { FileCheck, LedgerCheck, OpenTrackerOptions, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
+import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
 export class ProjectTracker implements Tracker {
     readonly client: ProvenanceClient;
@@ -110,12 +110,39 @@ export class ProjectTracker implements Tracker {
                 ...(options.signal && { signal: options.signal }),
             });
             report.ok &&= report.objects.ok;
+            if (options.target === undefined) report.orphans = await this.#orphanSummary(options.signal);
         }
         if (options.ledger || everything) {
             report.ledger = await this.#verifyLedger();
             report.ok &&= report.ledger.ok;
         }
         return report;
+    }
+
+    async gc(options: GcOptions = {}): Promise<GcReport> {
+        const { signal } = options;
+        const { DEFAULT_GC_MIN_AGE_MS, deleteOrphans, findOrphans } = await import('../pipeline/store-gc.js');
+        const minAgeMs = options.minAgeMs ?? DEFAULT_GC_MIN_AGE_MS;
+        const storeUrl = options.store !== undefined ? toProjectRelative(options.store, this.projectDir, process.cwd()) : this.#storeUrl;
+        await this.#openConfiguredStore();
+        const store = await this.#stores.open(storeUrl);
+        const scan = await findOrphans(this.#allVersions(), store, this.#stores, { minAgeMs, ...(signal && { signal }) });
+        await this.#releaseLedger();
+        const deletion = options.delete ? await deleteOrphans(scan, store, { minAgeMs, ...(signal && { signal }) }) : { deleted: 0, deletedBytes: 0 };
+        return { ...scan, ...deletion, dryRun: !options.delete, minAgeMs };
+    }
+
+    /** Orphans of the configured store for verify's report; a failure to count is reported, not thrown. */
+    async #orphanSummary(signal?: AbortSignal): Promise<OrphanSummary> {
+        try {
+            const { findOrphans } = await import('../pipeline/store-gc.js');
+            const store = await this.#stores.open(this.#storeUrl);
+            const scan = await findOrphans(this.#allVersions(), store, this.#stores, signal ? { signal } : {});
+            return { store: scan.store, count: scan.orphans.length, bytes: scan.orphanBytes, recent: scan.orphans.filter((o) => o.recent).length };
+        } catch (error) {
+            if (isTrackerError(error, 'ABORTED')) throw error;
+            return { store: this.#storeUrl, count: 0, bytes: 0, recent: 0, error: error instanceof Error ? error.message : String(error) };
+        }
     }
 
     async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
