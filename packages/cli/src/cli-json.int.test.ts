@@ -68,6 +68,8 @@ const cases: Case[] = [
     ['check', 'failure', () => ['check', 'missing.bin'], EXIT_CODES.NOT_FOUND],
     ['fetch', 'success', () => ['fetch', 'models/m', path.join(root, 'fetched.bin')], 0],
     ['fetch', 'failure', () => ['fetch', 'nosuch', path.join(root, 'nothing.bin')], EXIT_CODES.NOT_FOUND],
+    ['gc', 'success', () => ['gc'], 0],
+    ['gc', 'failure', () => ['gc', '--min-age', 'soon'], EXIT_CODES.INVALID_ARGUMENT],
     ['status', 'success', () => ['status'], 0],
     ['status', 'failure', () => ['status'], EXIT_CODES.NOT_INITIALIZED, () => root],
     ['--help', 'success', () => ['--help'], 0],

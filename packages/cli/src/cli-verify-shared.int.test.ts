@@ -6,7 +6,6 @@
 import { chmod, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '@hyperprov/errors';
 import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
@@ -35,7 +34,8 @@ describe('hyperprov verify --all with a shared corrupt object', { timeout: 60_00
         const first = await ok('record', 'weights.bin', '--key', 'models/first');
         const second = await ok('record', 'weights.bin', '--key', 'models/second');
         expect(second.pointer).toBe(first.pointer);
-        const object = path.join(fileURLToPath(first.location), first.pointer);
+        // The local store's location is project-relative (`file:.hyperprov/objects`).
+        const object = path.join(project, '.hyperprov', 'objects', first.pointer);
         await chmod(object, 0o644);
         const handle = await open(object, 'r+');
         await handle.write(Buffer.from('X'), 0, 1, 0);
