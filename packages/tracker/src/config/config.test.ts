@@ -25,10 +25,26 @@ describe('findProjectDir', () => {
         expect(found.hyperprovDir).toBe(path.join(root, '.hyperprov'));
     });
 
-    it('ignores a .hyperprov folder without a config', async () => {
-        await mkdir(path.join(root, 'x', '.hyperprov'), { recursive: true });
-        await expect(findProjectDir(path.join(root, 'x'))).rejects.toSatisfy(
-            (e) => isTrackerError(e, 'NOT_INITIALIZED') && /hyperprov init/.test((e as Error).message),
+    it('stops at a .hyperprov folder without a config instead of walking on to a parent project', async () => {
+        await mkdir(path.join(root, '.hyperprov'));
+        await writeConfig(path.join(root, '.hyperprov'), defaultConfig('file:///tmp/store'));
+        const child = path.join(root, 'child');
+        await mkdir(path.join(child, '.hyperprov', 'ledger'), { recursive: true });
+        for (const from of [child, path.join(child, 'deeper')]) {
+            await mkdir(from, { recursive: true });
+            const error = await findProjectDir(from).catch((e: unknown) => e);
+            expect(isTrackerError(error, 'NOT_INITIALIZED')).toBe(true);
+            const message = (error as Error).message;
+            expect(message).toContain(`${path.join(child, '.hyperprov', 'config.json')} is missing`);
+            expect(message).toMatch(/move .*\.hyperprov.* aside.*`hyperprov init` in /);
+            expect(message).toContain(`in ${child} to start a new project`);
+        }
+    });
+
+    it('refuses a .hyperprov that is not a directory', async () => {
+        await writeFile(path.join(root, '.hyperprov'), 'not a folder');
+        await expect(findProjectDir(root)).rejects.toSatisfy(
+            (e) => isTrackerError(e, 'NOT_INITIALIZED') && /is not a directory/.test((e as Error).message),
         );
     });
 });

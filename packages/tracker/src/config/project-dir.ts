@@ -1,6 +1,8 @@
 /**
  * Finding the project a command runs in: the nearest directory, walking up from the working
- * directory like git does, that holds `.hyperprov/config.json`.
+ * directory (or --dir) like git does, that holds `.hyperprov/`. The walk stops at the first
+ * `.hyperprov/` whatever it holds: one without its config is a broken project, and walking on past
+ * it would write a child project's records into its parent's ledger.
  */
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -27,27 +29,36 @@ export function projectPaths(projectDir: string): ProjectDir {
 
 /**
  * Walks up from `cwd` to the filesystem root and returns the first directory holding
- * `.hyperprov/config.json`. Throws NOT_INITIALIZED when there is none.
+ * `.hyperprov/`. Throws NOT_INITIALIZED when there is none, or when the first one found has no
+ * `config.json` (or is not a directory).
  */
 export async function findProjectDir(cwd: string = process.cwd()): Promise<ProjectDir> {
     let dir = path.resolve(cwd);
-    // The nearest `.hyperprov/` that has no config: if no project is found, that is what to report.
-    let incomplete: string | undefined;
     for (;;) {
         const candidate = projectPaths(dir);
-        if (await isFile(path.join(candidate.hyperprovDir, CONFIG_FILENAME))) return candidate;
-        if (incomplete === undefined && (await isDirectory(candidate.hyperprovDir))) incomplete = candidate.hyperprovDir;
+        const kind = await kindOf(candidate.hyperprovDir);
+        if (kind === 'directory') {
+            const config = path.join(candidate.hyperprovDir, CONFIG_FILENAME);
+            if ((await kindOf(config)) === 'file') return candidate;
+            // `hyperprov init` refuses while the folder exists, so "run init" alone cannot be followed.
+            throw new TrackerError(
+                'NOT_INITIALIZED',
+                `${config} is missing, so ${candidate.hyperprovDir} is not a usable project (and no project further up is used ` +
+                    "instead: its ledger would get this project's records); restore the file from a backup, or move " +
+                    `${candidate.hyperprovDir} aside (the old ledger, identity and objects stay in the moved folder) and run \`hyperprov init\` ` +
+                    `in ${candidate.projectDir} to start a new project`,
+            );
+        }
+        if (kind === 'file' || kind === 'other') {
+            throw new TrackerError(
+                'NOT_INITIALIZED',
+                `${candidate.hyperprovDir} is not a directory, so ${candidate.projectDir} is not a usable project; ` +
+                    `move that file aside and run \`hyperprov init --dir ${candidate.projectDir}\`, or pass --dir <project>`,
+            );
+        }
         const parent = path.dirname(dir);
         if (parent === dir) break;
         dir = parent;
-    }
-    if (incomplete !== undefined) {
-        // `hyperprov init` refuses while the folder exists, so "run init" alone cannot be followed.
-        throw new TrackerError(
-            'NOT_INITIALIZED',
-            `${path.join(incomplete, CONFIG_FILENAME)} is missing, so ${incomplete} is not a usable project; restore the file from a backup, ` +
-                `or move ${incomplete} aside and run \`hyperprov init\` to start a new project (the old records stay in the moved folder)`,
-        );
     }
     throw new TrackerError(
         'NOT_INITIALIZED',
@@ -56,18 +67,11 @@ export async function findProjectDir(cwd: string = process.cwd()): Promise<Proje
     );
 }
 
-async function isDirectory(dir: string): Promise<boolean> {
+async function kindOf(file: string): Promise<'file' | 'directory' | 'other' | 'none'> {
     try {
-        return (await stat(dir)).isDirectory();
+        const stats = await stat(file);
+        return stats.isFile() ? 'file' : stats.isDirectory() ? 'directory' : 'other';
     } catch {
-        return false;
-    }
-}
-
-async function isFile(file: string): Promise<boolean> {
-    try {
-        return (await stat(file)).isFile();
-    } catch {
-        return false;
+        return 'none';
     }
 }
