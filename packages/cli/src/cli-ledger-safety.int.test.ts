@@ -1,5 +1,5 @@
 /**
- * The ledger under a careless user (issue 11, item 6), through the built
+ * The ledger under a careless user (issue 11, items 6, 7), through the built
  * `hyperprov` binary as child processes on real files: a read never changes the block file, a
  * damaged or missing ledger is refused with a way out, a project never writes into another, and
  * concurrent commands queue instead of failing.
@@ -75,5 +75,50 @@ describe('item 6: a child project whose config is missing', { timeout: 120_000 }
         const inside = await runHyperprov(['put', ...putArgs('child/put').slice(1)], { cwd: child });
         expect(inside.code, inside.stdout).toBe(EXIT_CODES.NOT_INITIALIZED);
         expect((await readFile(parent.blocks)).equals(before), 'the parent ledger was written').toBe(true);
+    });
+});
+
+describe('item 7: verify --all while others use the ledger', { timeout: 180_000 }, () => {
+    it('does not hold the ledger while it re-hashes objects', async () => {
+        const { dir, hp } = await project();
+        const big = path.join(dir, 'big.bin');
+        const handle = await open(big, 'w');
+        await handle.truncate(256 * 1024 ** 2);
+        await handle.close();
+        const recorded = await hp('record', 'big.bin', '--key', 'models/big', '--json');
+        expect(recorded.code, recorded.stdout + recorded.stderr).toBe(0);
+        await rm(big);
+        const objects = path.join(dir, '.hyperprov', 'objects');
+
+        const verify = spawn(process.execPath, [CLI_MAIN, 'verify', '--all', '--json'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        let verifyOut = '';
+        verify.stdout.on('data', (chunk: Buffer) => (verifyOut += chunk.toString()));
+        const verifyExit = new Promise<number | null>((resolve) => verify.on('exit', (code) => resolve(code)));
+        // Freeze verify while it has the stored object open, i.e. in the middle of hashing.
+        const deadline = Date.now() + 60_000;
+        let hashing = false;
+        while (!hashing) {
+            if (Date.now() > deadline) throw new Error('verify never opened the stored object');
+            for (const fd of await readdir(`/proc/${verify.pid}/fd`).catch(() => [])) {
+                const target = await readlink(`/proc/${verify.pid}/fd/${fd}`).catch(() => '');
+                if (target.startsWith(objects) && !target.includes('.tmp')) hashing = true;
+            }
+            if (!hashing) await sleep(2);
+        }
+        verify.kill('SIGSTOP');
+        // If the reader waits for the frozen verify, let verify go on after a while so the test ends.
+        const thaw = setTimeout(() => verify.kill('SIGCONT'), 15_000);
+        try {
+            const get = await hp('get', 'models/big', '--json');
+            const put = await hp(...putArgs('during/verify'));
+            expect(get.code, get.stdout + get.stderr).toBe(0);
+            expect(put.code, put.stdout + put.stderr).toBe(0);
+            expect(get.ms + put.ms).toBeLessThan(15_000);
+        } finally {
+            clearTimeout(thaw);
+            verify.kill('SIGCONT');
+        }
+        expect(await verifyExit, verifyOut).toBe(0);
+        expect(JSON.parse(verifyOut).objects.checked).toBeGreaterThanOrEqual(1);
     });
 });

@@ -103,7 +103,10 @@ export class ProjectTracker implements Tracker {
         const everything = options.target === undefined && !options.all && !options.ledger;
         const report: VerifyReport = { ok: true };
         if (options.target !== undefined || options.all || everything) {
-            const records = options.target !== undefined ? [await this.resolve(options.target)] : this.#allVersions();
+            // The records are read first and the ledger let go while their bytes are hashed, which
+            // can take minutes: other commands must not wait for that (or time out behind it).
+            const records = options.target !== undefined ? [await this.resolve(options.target)] : this.#versionsReleasing();
+            if (options.target !== undefined) await this.#releaseLedger();
             await this.#openConfiguredStore();
             report.objects = await verifyRecords(records, this.#stores, {
                 ...(options.concurrency !== undefined && { concurrency: options.concurrency }),
@@ -284,6 +287,24 @@ export class ProjectTracker implements Tracker {
         }
     }
 
+    /**
+     * {@link #allVersions} read ahead in chunks, letting go of the ledger (shareLedger) before each
+     * chunk is handed on: the caller hashes bytes meanwhile, and other processes get the ledger.
+     */
+    async *#versionsReleasing(): AsyncGenerator<ProvenanceRecord> {
+        let chunk: ProvenanceRecord[] = [];
+        for await (const record of this.#allVersions()) {
+            chunk.push(record);
+            if (chunk.length >= VERIFY_READ_AHEAD) {
+                await this.#releaseLedger();
+                yield* chunk;
+                chunk = [];
+            }
+        }
+        await this.#releaseLedger();
+        yield* chunk;
+    }
+
     /** Every version of every key, latest first per key. */
     async *#allVersions(): AsyncGenerator<ProvenanceRecord> {
         for await (const latest of this.client.rangeAll('', '', { pageSize: 500 })) {
@@ -319,6 +340,9 @@ export class ProjectTracker implements Tracker {
         return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
     }
 }
+
+/** Records read from the ledger at a time by verify, before it lets the ledger go and hashes them. */
+const VERIFY_READ_AHEAD = 1000;
 
 interface HashResources {
     pool: HashPool;
