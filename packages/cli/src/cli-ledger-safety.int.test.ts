@@ -1,5 +1,5 @@
 /**
- * The ledger under a careless user (issue 11, items 6, 7), through the built
+ * The ledger under a careless user (issue 11, items 2, 6, 7, 9), through the built
  * `hyperprov` binary as child processes on real files: a read never changes the block file, a
  * damaged or missing ledger is refused with a way out, a project never writes into another, and
  * concurrent commands queue instead of failing.
@@ -56,6 +56,43 @@ function lineStarts(bytes: Buffer): number[] {
 function errorOf(run: CliRun): { code: string; message: string } {
     return run.json<{ error: { code: string; message: string } }>().error;
 }
+
+describe('item 2: a byte inserted in the middle of the block file', { timeout: 120_000 }, () => {
+    it('a read-only status leaves blocks.log untouched; record is refused; verify names the edited block only', async () => {
+        const { dir, blocks, hp } = await project();
+        await putAll(hp, ['a/1', 'a/2', 'a/3', 'a/4', 'a/5']);
+        const original = await readFile(blocks);
+        const starts = lineStarts(original);
+        expect(starts).toHaveLength(6);
+        // An editor that turns one character into two (or a stray keystroke) in block 2.
+        const at = starts[2]! + original.subarray(starts[2]!).indexOf('sha256:') + 12;
+        const edited = Buffer.concat([original.subarray(0, at), Buffer.from('a'), original.subarray(at)]);
+        await writeFile(blocks, edited);
+
+        const status = await hp('status', '--json');
+        expect((await readFile(blocks)).equals(edited), 'status changed the block file').toBe(true);
+        expect(status.code, status.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(status.stdout).toMatch(/hyperprov verify --ledger/);
+
+        for (const reader of [['get', 'a/1'], ['history', 'a/5'], ['verify', '--ledger']]) {
+            await hp(...reader, '--json');
+            expect((await readFile(blocks)).equals(edited), `${reader.join(' ')} changed the block file`).toBe(true);
+        }
+
+        await writeFile(path.join(dir, 'new.bin'), 'new bytes');
+        const record = await hp('record', 'new.bin', '--key', 'a/new', '--json');
+        expect(record.code, record.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(errorOf(record).message).toMatch(/hyperprov verify --ledger/);
+        expect((await readFile(blocks)).equals(edited), 'a refused record wrote to the block file').toBe(true);
+
+        const verify = await hp('verify', '--ledger', '--json');
+        expect(verify.code).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        const problems: { block?: number; message: string }[] = verify.json().ledger.problems;
+        expect(problems[0]?.block, JSON.stringify(problems)).toBe(2);
+        // The untouched blocks after it are not called damaged.
+        expect(problems.filter((p) => /unreadable|altered/.test(p.message)).map((p) => p.block)).toEqual([2]);
+    });
+});
 
 describe('item 6: a child project whose config is missing', { timeout: 120_000 }, () => {
     it('is an error naming the child, and nothing reaches the parent ledger', async () => {
@@ -120,5 +157,78 @@ describe('item 7: verify --all while others use the ledger', { timeout: 180_000 
         }
         expect(await verifyExit, verifyOut).toBe(0);
         expect(JSON.parse(verifyOut).objects.checked).toBeGreaterThanOrEqual(1);
+    });
+});
+
+describe('item 9: a damaged end of the block file', { timeout: 120_000 }, () => {
+    it('a truncated last block: reads refuse, status says what happened, verify names the way out; nothing is cut', async () => {
+        const { blocks, hp } = await project();
+        await putAll(hp, ['cut/1', 'cut/2', 'cut/3']);
+        const original = await readFile(blocks);
+        const truncated = original.subarray(0, original.length - 40);
+        await writeFile(blocks, truncated);
+
+        const get = await hp('get', 'cut/3', '--json');
+        expect(get.code, get.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(errorOf(get).message).toMatch(/block 3/);
+        const history = await hp('history', 'cut/3', '--json');
+        expect(history.code, history.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        const status = await hp('status', '--json');
+        expect(status.code, status.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(status.stdout).toMatch(/truncated/);
+        const verify = await hp('verify', '--ledger', '--json');
+        expect(verify.code).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        const messages = (verify.json().ledger.problems as { message: string }[]).map((p) => p.message).join('\n');
+        expect(messages).toMatch(/block 3/);
+        expect(messages).not.toMatch(/reopening the ledger cuts it off/);
+        expect(messages).toMatch(/backup/);
+        expect((await readFile(blocks)).equals(truncated), 'a read changed the block file').toBe(true);
+    });
+
+    it('a complete block with a bad hash appended after the last one is kept and reported, not cut', async () => {
+        const { dir, blocks, hp } = await project();
+        await putAll(hp, ['bad/1', 'bad/2']);
+        const original = await readFile(blocks);
+        const starts = lineStarts(original);
+        const last = original.subarray(starts[starts.length - 1]!).toString('utf8');
+        const forged = last.replace(`"number":${starts.length - 1}`, `"number":${starts.length}`);
+        expect(forged).not.toBe(last);
+        await appendFile(blocks, forged);
+        const appended = await readFile(blocks);
+
+        const status = await hp('status', '--json');
+        expect((await readFile(blocks)).equals(appended), 'status cut the appended block').toBe(true);
+        expect(status.code, status.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(status.stdout).toMatch(new RegExp(`block ${starts.length}`));
+        expect((await hp('get', 'bad/2', '--json')).code).toBe(0);
+        await writeFile(path.join(dir, 'x.bin'), 'x');
+        const record = await hp('record', 'x.bin', '--key', 'bad/3', '--json');
+        expect(record.code, record.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect((await readFile(blocks)).equals(appended), 'record cut the appended block').toBe(true);
+    });
+
+    it('an incomplete last line from a crash: reads leave it and report it, the next write cuts it off', async () => {
+        const { dir, blocks, hp } = await project();
+        await putAll(hp, ['torn/1', 'torn/2']);
+        const original = await readFile(blocks);
+        const starts = lineStarts(original);
+        const last = original.subarray(starts[starts.length - 1]!);
+        await appendFile(blocks, last.subarray(0, Math.floor(last.length / 2)));
+        const torn = await readFile(blocks);
+
+        expect((await hp('get', 'torn/2', '--json')).code).toBe(0);
+        const status = await hp('status', '--json');
+        expect((await readFile(blocks)).equals(torn), 'a read cut the torn tail').toBe(true);
+        expect(status.code, status.stdout).toBe(0);
+        expect(status.json().ledger.attention?.message).toMatch(/incomplete/);
+
+        await writeFile(path.join(dir, 'y.bin'), 'y');
+        const record = await hp('record', 'y.bin', '--key', 'torn/3', '--json');
+        expect(record.code, record.stdout + record.stderr).toBe(0);
+        const after = await readFile(blocks);
+        expect(after.subarray(0, original.length).equals(original)).toBe(true);
+        expect(lineStarts(after)).toHaveLength(starts.length + 1);
+        const verify = await hp('verify', '--ledger', '--json');
+        expect(verify.code, verify.stdout).toBe(0);
     });
 });

@@ -1,7 +1,9 @@
 /**
  * The append-only block file: one block per line (see block.ts). Appends are a single positioned
  * write followed by fdatasync, so a block is durable before any state derived from it is written.
- * A crash can only leave an incomplete last line, which {@link BlockFile.open} cuts off.
+ * A crash can only leave an incomplete last line; opening never changes the file, so a reader
+ * leaves such a line alone, and the ledger cuts it off ({@link BlockFile.truncate}) before its
+ * next append.
  */
 import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';

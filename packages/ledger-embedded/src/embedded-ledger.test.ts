@@ -206,7 +206,7 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
         expect((await rebuilt.verify()).ok).toBe(true);
     });
 
-    it('cuts a torn last block on reopen (incomplete line, or a complete line of garbage)', async () => {
+    it('cuts a torn last block at the next write, never on open (incomplete line, or a complete line of garbage)', async () => {
         const dir = await freshDir();
         const ledger = await openAt(dir);
         await setMany(ledger, 'torn', 2);
@@ -216,17 +216,31 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
         const last = (await blockLines(dir))[2] as Buffer;
         // A block that was being appended when the process died: half a line.
         await appendFile(blocksPath, last.subarray(0, Math.floor(last.length / 2)));
+        const torn = await readFile(blocksPath);
         const reopened = await openAt(dir);
-        expect((await readFile(blocksPath)).equals(intact)).toBe(true);
-        expect(await reopened.verify()).toEqual({ ok: true, height: 3n, problems: [] });
+        // Opening (and reading) leaves the file as it is, and says what is at its end.
+        expect((await readFile(blocksPath)).equals(torn)).toBe(true);
+        expect((await reopened.info()).attention).toMatchObject({ kind: 'interrupted-write', message: expect.stringMatching(/incomplete block at byte/) });
+        const verification = await reopened.verify();
+        expect(verification).toMatchObject({ ok: true, height: 3n, problems: [] });
+        expect(verification.notes).toEqual([expect.stringMatching(/the next write cuts it off/)]);
+        expect((await readFile(blocksPath)).equals(torn)).toBe(true);
         const next = await reopened.submit('set', [input('torn/after')]);
         expect(next.blockNumber).toBe(3n);
+        expect((await readFile(blocksPath)).subarray(0, intact.length).equals(intact)).toBe(true);
+        expect(await reopened.verify()).toEqual({ ok: true, height: 4n, problems: [] });
+        expect((await reopened.info()).attention).toBeUndefined();
         await reopened.close();
         // Power loss can leave a complete line of junk after the last applied block.
+        const before = await readFile(blocksPath);
         await appendFile(blocksPath, Buffer.concat([Buffer.alloc(100, 0), Buffer.from('\n')]));
         const again = await openAt(dir);
         expect((await again.verify()).ok).toBe(true);
         expect((await again.info()).height).toBe(4n);
+        expect((await again.info()).attention?.kind).toBe('interrupted-write');
+        await again.submit('set', [input('torn/later')]);
+        expect((await readFile(blocksPath)).subarray(0, before.length).equals(before)).toBe(true);
+        expect((await again.verify()).ok).toBe(true);
     });
 
     it('names the block when a byte of the block file is altered', async () => {
@@ -396,6 +410,84 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
             expect.objectContaining({ key: 'index/2', block: 99, message: expect.stringMatching(/in the state database but in no block/) }),
         );
         expect(problems).toHaveLength(3);
+    });
+
+    it('a byte inserted before the last block: open leaves the file, reads and writes refuse, verify names the block', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        const ids = await setMany(ledger, 'inserted', 5);
+        await ledger.close();
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const original = await readFile(blocksPath);
+        const lines = await blockLines(dir);
+        const at = lines.slice(0, 2).reduce((n, l) => n + l.length + 1, 0) + (lines[2] as Buffer).indexOf('sha256:') + 12;
+        const edited = Buffer.concat([original.subarray(0, at), Buffer.from('a'), original.subarray(at)]);
+        await writeFile(blocksPath, edited);
+        const reopened = await openAt(dir);
+        expect((await readFile(blocksPath)).equals(edited)).toBe(true);
+        expect((await reopened.info()).attention).toMatchObject({ kind: 'damaged', message: expect.stringMatching(/block 5, the last committed block, is no longer intact/) });
+        const read = await reopened.evaluate('getFromId', [ids[0] as string]).catch((e: unknown) => e);
+        expect((read as TrackerError).code).toBe('LEDGER_CORRUPT');
+        const write = await reopened.submit('set', [input('inserted/new')]).catch((e: unknown) => e);
+        expect((write as TrackerError).code).toBe('LEDGER_CORRUPT');
+        expect((write as TrackerError).message).toMatch(/hyperprov verify --ledger/);
+        const verification = await reopened.verify();
+        expect(verification.problems[0]).toMatchObject({ block: 2 });
+        expect((await readFile(blocksPath)).equals(edited)).toBe(true);
+    });
+
+    it('a block file cut inside committed blocks: open leaves it, reads refuse, verify says how to go on', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        await setMany(ledger, 'short', 3);
+        await ledger.close();
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const lines = await blockLines(dir);
+        const original = await readFile(blocksPath);
+        // Cut in the middle of block 2: blocks 2 and 3 are gone from the file but not from state.
+        const cut = original.subarray(0, lines.slice(0, 2).reduce((n, l) => n + l.length + 1, 0) + 30);
+        await writeFile(blocksPath, cut);
+        const reopened = await openAt(dir);
+        expect((await readFile(blocksPath)).equals(cut)).toBe(true);
+        const attention = (await reopened.info()).attention;
+        expect(attention?.kind).toBe('damaged');
+        expect(attention?.message).toMatch(/truncated or replaced .* blocks 2-3 are cut short or missing/);
+        expect(attention?.message).toContain(join(dir, LEDGER_FILES.state));
+        expect(await codeOf(reopened.evaluate('get', ['short/0']))).toBe('LEDGER_CORRUPT');
+        expect(await codeOf(reopened.submit('set', [input('short/new')]))).toBe('LEDGER_CORRUPT');
+        const verification = await reopened.verify();
+        expect(verification.ok).toBe(false);
+        expect(verification.problems[0]).toMatchObject({ block: 2, message: expect.stringMatching(/cut short .* from a backup/) });
+        await reopened.close();
+        // The way out the message names: state is rebuilt from what is left, and writes go on.
+        await rm(join(dir, LEDGER_FILES.state), { recursive: true });
+        const rebuilt = await openAt(dir);
+        expect((await rebuilt.info()).height).toBe(2n);
+        expect(JSON.parse(await rebuilt.evaluate('get', ['short/0'])).key).toBe('short/0');
+        expect((await rebuilt.submit('set', [input('short/after')])).blockNumber).toBe(2n);
+        expect((await rebuilt.verify()).ok).toBe(true);
+    });
+
+    it('keeps a complete appended block with a bad hash as evidence, and says how to drop it', async () => {
+        const dir = await freshDir();
+        const ledger = await openAt(dir);
+        await setMany(ledger, 'forged-tail', 2);
+        await ledger.close();
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        const last = (await blockLines(dir))[2] as Buffer;
+        const size = (await readFile(blocksPath)).length;
+        await appendFile(blocksPath, `${last.toString('utf8').replace('"number":2', '"number":3')}\n`);
+        const appended = await readFile(blocksPath);
+        const reopened = await openAt(dir);
+        expect((await readFile(blocksPath)).equals(appended)).toBe(true);
+        const attention = (await reopened.info()).attention;
+        expect(attention?.kind).toBe('damaged');
+        expect(attention?.message).toMatch(/block 3 .* does not match its hash/);
+        expect(attention?.message).toContain(`truncate -s ${size} ${blocksPath}`);
+        expect(JSON.parse(await reopened.evaluate('get', ['forged-tail/1'])).key).toBe('forged-tail/1');
+        expect(await codeOf(reopened.submit('set', [input('forged-tail/new')]))).toBe('LEDGER_CORRUPT');
+        expect((await reopened.verify()).problems[0]).toMatchObject({ block: 3 });
+        expect((await readFile(blocksPath)).equals(appended)).toBe(true);
     });
 
     it('refuses a second open of the same ledger and a ledger created by another identity', async () => {

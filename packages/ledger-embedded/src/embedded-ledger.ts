@@ -8,9 +8,13 @@
  * lone submit goes out at once, there is no batch timeout), applies it to LevelDB in one atomic
  * batch that also moves the savepoint, and only then resolves the submits.
  *
- * Recovery (open): a torn last line of the block file is cut off; blocks after the savepoint are
- * re-applied. A killed process therefore never leaves a half-applied block, and state can always be
- * rebuilt from the blocks (verify() does exactly that and compares).
+ * Recovery (open): blocks after the savepoint are re-applied, so a killed process never leaves a
+ * half-applied block, and state can always be rebuilt from the blocks (verify() does exactly that
+ * and compares). Opening never changes the block file: a read-only command must not destroy what
+ * it was asked to look at. A torn last line (an interrupted append) is reported and cut off just
+ * before the next append; anything else that does not fit (the last applied block no longer where
+ * it was, a file shorter than the state, a complete block that fails its checks) is damage, kept
+ * as evidence, and refuses writes until a person repairs it.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm } from 'node:fs/promises';
@@ -19,7 +23,7 @@ import { TrackerError } from '@hyperprov/errors';
 import { checkIdentity, type LocalIdentity } from '@hyperprov/ledger';
 import { LocalClientIdentity } from './client-identity.js';
 import { createLocalSigner, createSignatureVerifier, type SignatureVerifier, type LocalSigner } from '@hyperprov/ledger';
-import type { EventOptions, Ledger, LedgerEvent, LedgerInfo, SubmitResult } from '@hyperprov/ledger';
+import type { EventOptions, Ledger, LedgerAttention, LedgerEvent, LedgerInfo, SubmitResult } from '@hyperprov/ledger';
 import { translateContractError } from '@hyperprov/ledger';
 import {
     GENESIS_PREVIOUS_HASH,
@@ -38,7 +42,17 @@ import { BlockFile } from './block-file.js';
 import { checkInvocation, invokeContract, loadProvenanceContract, loadProvenanceQueries, type ContractBinding } from './contract-host.js';
 import { EventHub } from './event-hub.js';
 import { openLocked, releaseOwner } from './ledger-lock.js';
-import { appliedFromDecoded, blockIndexKey, blockOps, decodeBlockIndex, openDb, readSavepoint, type AppliedBlock, type Db } from './state-db.js';
+import {
+    appliedFromDecoded,
+    blockIndexKey,
+    blockOps,
+    decodeBlockIndex,
+    openDb,
+    readSavepoint,
+    type AppliedBlock,
+    type Db,
+    type Savepoint,
+} from './state-db.js';
 import { EmbeddedStub } from './stub.js';
 import { Overlay, StateCache, committedView, pendingView, type CommittedStore, type PendingTx } from './state-views.js';
 import { VERIFY_SCRATCH_PREFIX, verifyLedger, type LedgerVerification } from './verify.js';
@@ -73,7 +87,7 @@ export interface EmbeddedLedger extends Ledger {
     /**
      * Re-checks every block (numbering, link, hash, signature against the identity's certificate)
      * and re-derives state, history and indexes from the blocks to compare with LevelDB. Commits
-     * wait while it runs.
+     * go on while it runs: it reads the file and a LevelDB snapshot as of one moment.
      */
     verify(): Promise<LedgerVerification>;
 }
@@ -93,6 +107,7 @@ interface QueuedTx {
 }
 
 const MAX_BLOCK_BYTES = 16 << 20;
+const NEWLINE = 0x0a;
 
 class EmbeddedLedgerImpl implements EmbeddedLedger {
     readonly dir: string;
@@ -113,8 +128,18 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
 
     #height = 0;
     #lastHash = GENESIS_PREVIOUS_HASH;
-    /** Why the ledger cannot accept writes (damaged files); reads and verify still work. */
+    /** Why the ledger cannot accept writes (damaged files), and what to do; reads and verify still work. */
     #damage: string | undefined;
+    /**
+     * Why state is not backed by the block file as it is now (blocks it was applied from are gone
+     * or changed), and what to do: reads are refused too, since they would answer from records no
+     * block backs. verify() still works.
+     */
+    #unbacked: string | undefined;
+    /** Unapplied bytes an interrupted append left at the end of the file; cut before the next append. */
+    #tail: { offset: number; message: string } | undefined;
+    /** Where the last applied block ends in the file. */
+    #committedEnd = 0;
     /** Set when a commit failed; the ledger must be reopened. */
     #failure: TrackerError | undefined;
 
@@ -201,57 +226,81 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         let expected = savepoint ? savepoint.number + 1 : 0;
         let previous = savepoint ? savepoint.hash : GENESIS_PREVIOUS_HASH;
         const from = savepoint ? savepoint.end : 0;
-        if (from > this.#file.size) {
-            this.#damage = `the block file ends at byte ${this.#file.size} but state was applied up to block ${savepoint?.number} ending at byte ${from}: blocks are missing`;
-            this.#height = (savepoint?.number ?? -1) + 1;
-            this.#lastHash = previous;
-            return;
+        this.#height = expected;
+        this.#lastHash = previous;
+        this.#committedEnd = from;
+        if (savepoint) {
+            // Blocks are only ever appended after the savepoint; if the last applied block is not
+            // where and what it was, the file was cut or edited, and whatever follows the
+            // savepoint offset is not a block boundary (treating it as one glued new blocks onto
+            // old ones and cut real bytes as a "torn" tail).
+            this.#unbacked = await this.#savepointProblem(savepoint);
+            if (this.#unbacked) return;
         }
-        const lines = this.#file.lines(from);
+        const path = this.#file.path;
         let pendingBad: { offset: number; reason: string; number: number } | undefined;
-        for await (const line of lines) {
+        for await (const line of this.#file.lines(from)) {
             if ('torn' in line) {
-                await this.#file.truncate(line.torn);
+                const offset = pendingBad?.offset ?? line.torn;
+                this.#tail = {
+                    offset,
+                    message: `${path} ends with an incomplete block at byte ${offset} (a write interrupted by a crash or power loss, never acknowledged): nothing committed is lost, and the next write cuts it off`,
+                };
+                pendingBad = undefined;
                 break;
             }
             if (pendingBad) {
-                // A bad block followed by more blocks is damage, not a torn write: keep the file as is.
-                this.#damage = `block ${pendingBad.number} at byte ${pendingBad.offset} is unreadable (${pendingBad.reason}) and blocks follow it`;
+                // A bad line followed by more is damage, not an interrupted write: keep the file as is.
+                this.#damage =
+                    `block ${pendingBad.number} at byte ${pendingBad.offset} of ${path} is unreadable (${pendingBad.reason}) and more data follows it, ` +
+                    `so it is damage, not an interrupted write; run \`hyperprov verify --ledger\` to see every problem, then restore ${path} from a backup`;
                 pendingBad = undefined;
                 break;
             }
             let block: DecodedBlock;
             try {
                 block = decodeBlock(line.bytes);
-                const problem = hashProblem(block);
-                if (problem) throw new Error(problem);
             } catch (error) {
-                // Unreadable: a torn write if nothing follows it (decided at the next line or the end).
+                // Unreadable: an interrupted write if nothing follows it (decided at the next line or the end).
                 pendingBad = { offset: line.offset, reason: (error as Error).message, number: expected };
                 continue;
             }
-            // A block whose bytes match its hash was written completely: if it still does not
-            // belong here, it was put there, and it is evidence for verify(), not something to cut.
-            const misfit =
-                block.body.number !== expected
-                    ? `it is numbered ${block.body.number}`
-                    : block.body.previousHash !== previous
-                      ? 'its previous hash does not link to the block before'
-                      : !signatureValid(block, this.#verifier)
-                        ? "its signature does not verify against the identity's certificate"
-                        : undefined;
+            // An append interrupted by power loss leaves zeros where data did not reach the disk,
+            // which no longer parses. A line that parses as a block was written whole: if it still
+            // does not fit, it was put there, and it is evidence for verify(), not something to cut.
+            const hashError = hashProblem(block);
+            const misfit = hashError
+                ? `its content does not match its hash (${hashError})`
+                : block.body.number !== expected
+                  ? `it is numbered ${block.body.number}`
+                  : block.body.previousHash !== previous
+                    ? 'its previous hash does not link to the block before'
+                    : !signatureValid(block, this.#verifier)
+                      ? "its signature does not verify against the identity's certificate"
+                      : undefined;
             if (misfit) {
-                this.#damage = `block ${expected} at byte ${line.offset} cannot be applied: ${misfit}`;
+                const after = expected === 0 ? 'the first block' : `after block ${expected - 1}, the last one applied`;
+                const isLast = line.end === this.#file.size;
+                this.#damage =
+                    `block ${expected} at byte ${line.offset} of ${path} (${after}) is complete but ${misfit}; an interrupted write leaves an incomplete ` +
+                    'or unreadable line, never this, so it is kept as evidence and not applied. ' +
+                    (isLast
+                        ? `If it should not be there, keep a copy of the file and cut it back to the applied blocks with \`truncate -s ${line.offset} ${path}\`; otherwise restore ${path} from a backup`
+                        : `Run \`hyperprov verify --ledger\` to see every problem, then restore ${path} from a backup`);
                 break;
             }
             await this.#applyBlock(appliedFromDecoded(block, line.offset, line.end - line.offset));
             expected += 1;
             previous = block.hash;
+            this.#committedEnd = line.end;
         }
         if (pendingBad) {
-            // The last line is complete but bad: a write torn by power loss. It was never applied
-            // (it is after the savepoint) and so never acknowledged; drop it.
-            await this.#file.truncate(pendingBad.offset);
+            // The last line is complete but unreadable: an append torn by power loss. It was never
+            // applied (it is after the savepoint) and so never acknowledged; the next write drops it.
+            this.#tail = {
+                offset: pendingBad.offset,
+                message: `${path} ends with an unreadable line at byte ${pendingBad.offset} (${pendingBad.reason}; a write interrupted by power loss, never acknowledged): nothing committed is lost, and the next write cuts it off`,
+            };
         }
         this.#height = expected;
         this.#lastHash = previous;
@@ -260,6 +309,68 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         } else if (!this.#damage) {
             await this.#checkGenesisIdentity();
         }
+    }
+
+    /** Why the last applied block is not intact in the block file any more, or undefined if it is. */
+    async #savepointProblem(savepoint: Savepoint): Promise<string | undefined> {
+        const path = this.#file.path;
+        const size = this.#file.size;
+        const stateDir = join(this.dir, LEDGER_FILES.state);
+        if (savepoint.end > size) {
+            const first = await this.#firstBlockPast(size, savepoint.number);
+            const blocks = first === savepoint.number ? `block ${first} is` : `blocks ${first}-${savepoint.number} are`;
+            return (
+                `${path} was truncated or replaced after it was committed: it ends at byte ${size}, but block ${savepoint.number} ended at byte ${savepoint.end}, ` +
+                `so ${blocks} cut short or missing while the state database still holds their records, which no block backs now. ` +
+                `Restore ${path} from a backup; or, to go on with the blocks that remain and lose the records of ${first === savepoint.number ? `block ${first}` : `blocks ${first}-${savepoint.number}`}, ` +
+                `delete ${stateDir} (it is rebuilt from the blocks on the next open)`
+            );
+        }
+        const index = await this.#db.get(blockIndexKey(savepoint.number));
+        const offset = index ? decodeBlockIndex(index).offset : undefined;
+        let why: string | undefined;
+        if (offset === undefined || offset >= savepoint.end) {
+            const last = await this.#file.read(savepoint.end - 1, 1);
+            if (last[0] !== NEWLINE) why = `byte ${savepoint.end - 1} should end that block's line`;
+        } else {
+            const bytes = await this.#file.read(offset, savepoint.end - offset);
+            if (bytes[bytes.length - 1] !== NEWLINE) {
+                why = 'its line no longer ends where it did';
+            } else {
+                try {
+                    const block = decodeBlock(bytes.subarray(0, bytes.length - 1));
+                    const hashError = hashProblem(block);
+                    if (hashError) why = hashError;
+                    else if (block.hash !== savepoint.hash || block.body.number !== savepoint.number) why = 'another block is in its place';
+                } catch (error) {
+                    why = `it is unreadable there: ${(error as Error).message}`;
+                }
+            }
+        }
+        if (why === undefined) return undefined;
+        const where = offset === undefined ? `ending at byte ${savepoint.end}` : `at bytes ${offset}-${savepoint.end}`;
+        return (
+            `block ${savepoint.number}, the last committed block, is no longer intact ${where} of ${path} (${why}): the file was edited after it was ` +
+            'committed (bytes inserted, removed or changed), so the state database holds records the file no longer backs, and nothing is read or ' +
+            `written until it is repaired. Run \`hyperprov verify --ledger\` to find the first damaged block, then restore ${path} from a backup`
+        );
+    }
+
+    /** The first block (at most `last`) that does not lie wholly within the first `size` bytes. */
+    async #firstBlockPast(size: number, last: number): Promise<number> {
+        let first = last;
+        for await (const [key, value] of this.#db.iterator({ gte: blockIndexKey(0), lte: blockIndexKey(last), reverse: true })) {
+            const { offset, length } = decodeBlockIndex(value);
+            if (offset + length <= size) break;
+            first = Number(key.readBigUInt64BE(1));
+        }
+        return first;
+    }
+
+    async #cutTail(): Promise<void> {
+        if (!this.#tail) return;
+        await this.#file.truncate(this.#tail.offset);
+        this.#tail = undefined;
     }
 
     async #writeGenesis(): Promise<void> {
@@ -275,10 +386,12 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             txs: [],
         };
         const { line, hash } = encodeBlock(body, this.#signer);
+        await this.#cutTail();
         const offset = await this.#file.append(line);
         await this.#applyBlock({ number: 0, offset, length: line.length, hash, txs: [] });
         this.#height = 1;
         this.#lastHash = hash;
+        this.#committedEnd = offset + line.length;
     }
 
     /** A ledger signed by one identity must not silently get blocks signed by another. */
@@ -322,6 +435,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
 
     async evaluate(fn: string, args: readonly string[], options: { signal?: AbortSignal } = {}): Promise<string> {
         this.#checkOpen();
+        if (this.#unbacked) throw new TrackerError('LEDGER_CORRUPT', `the ledger in ${this.dir} cannot answer: ${this.#unbacked}`);
         checkAborted(options.signal);
         this.#enter();
         let view: ReturnType<typeof committedView> | undefined;
@@ -361,7 +475,11 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
 
     async info(): Promise<LedgerInfo> {
         this.#checkOpen();
-        return { backend: 'embedded', height: BigInt(this.#height) };
+        const problem = this.#unbacked ?? this.#damage;
+        const attention: LedgerAttention | undefined = problem
+            ? { kind: 'damaged', message: problem }
+            : this.#tail && { kind: 'interrupted-write', message: this.#tail.message };
+        return { backend: 'embedded', height: BigInt(this.#height), ...(attention && { attention }) };
     }
 
     async verify(): Promise<LedgerVerification> {
@@ -374,6 +492,8 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
                 snapshot: this.#db.snapshot(),
                 height: this.#height,
                 fileSize: this.#file.size,
+                committedEnd: this.#committedEnd,
+                ...(this.#tail && { tail: { ...this.#tail } }),
             }));
             try {
                 return await verifyLedger({
@@ -518,6 +638,19 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             txs: batch.map((tx) => tx.entry),
         };
         const { line, hash } = encodeBlock(body, this.#signer);
+        try {
+            await this.#cutTail();
+        } catch (error) {
+            this.#fail(
+                new TrackerError(
+                    'LEDGER_UNAVAILABLE',
+                    `cutting the incomplete block off the end of ${this.#file.path} failed (${(error as Error).message}); nothing was committed; fix permissions or free disk space, then retry`,
+                    { cause: error },
+                ),
+            );
+            for (const tx of batch) tx.reject(this.#failure);
+            return;
+        }
         let offset: number;
         try {
             offset = await this.#file.append(line);
@@ -557,6 +690,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         }
         this.#height = number + 1;
         this.#lastHash = hash;
+        this.#committedEnd = offset + line.length;
         this.#overlay.release((batch[batch.length - 1] as QueuedTx).pending.seq);
         const blockNumber = BigInt(number);
         const events: LedgerEvent[] = [];
@@ -640,9 +774,8 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     #checkWritable(alreadyAdmitted = false): void {
         if (!alreadyAdmitted) this.#checkOpen();
         if (this.#failure) throw this.#failure;
-        if (this.#damage) {
-            throw new TrackerError('LEDGER_CORRUPT', `the ledger in ${this.dir} is damaged (${this.#damage}); run \`hyperprov verify --ledger\` and restore the ledger directory from a backup`);
-        }
+        const damage = this.#unbacked ?? this.#damage;
+        if (damage) throw new TrackerError('LEDGER_CORRUPT', `the ledger in ${this.dir} refuses writes: ${damage}`);
     }
 
     #enter(): void {

@@ -32,6 +32,8 @@ export interface LedgerVerification {
     height: bigint;
     /** In order of discovery: chain problems first (the first bad block first), then state. */
     problems: LedgerProblem[];
+    /** Things worth knowing that are not problems (e.g. an interrupted write the next write cuts off). */
+    notes?: string[];
 }
 
 /** A consistent point of the ledger to verify. */
@@ -43,8 +45,12 @@ export interface VerifyInput {
     snapshot: ReturnType<Db['snapshot']>;
     identity: LocalIdentity;
     height: number;
-    /** Where block `height - 1` ends in the file; later bytes are blocks committed meanwhile. */
+    /** Size of the file at that moment; later bytes are blocks committed meanwhile. */
     fileSize: number;
+    /** Where the last applied block ends: a line cut short before it lost committed blocks. */
+    committedEnd: number;
+    /** Unapplied bytes of an interrupted append at the end, which the next write cuts off: not checked. */
+    tail?: { offset: number; message: string };
 }
 
 /** Name prefix of verify()'s scratch LevelDB inside the ledger directory. */
@@ -68,7 +74,7 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
     try {
         const { blocks, otherFound } = await checkChain(input, scratch, add, 'check');
         if (blocks !== input.height) {
-            add({ message: `the block file holds ${blocks} readable blocks but the ledger reports height ${input.height}` });
+            add({ message: `the block file holds ${blocks} readable blocks but ${input.height} were committed` });
         }
         // World state is overwritten block after block, so it is compared as a whole.
         await compareDatabases(input.db, input.snapshot, scratch, STATE_RANGE, 'all', add);
@@ -81,7 +87,8 @@ export async function verifyLedger(input: VerifyInput): Promise<LedgerVerificati
             await compareDatabases(input.db, input.snapshot, scratch, BELOW_STATE, 'extra', add);
             await compareDatabases(input.db, input.snapshot, scratch, ABOVE_STATE, 'extra', add);
         }
-        return { ok: problems.length === 0, height: BigInt(input.height), problems };
+        const notes = input.tail ? [input.tail.message] : [];
+        return { ok: problems.length === 0, height: BigInt(input.height), problems, ...(notes.length > 0 && { notes }) };
     } finally {
         await scratch.close().catch(() => undefined);
         await rm(scratchDir, { recursive: true, force: true });
@@ -133,9 +140,19 @@ async function checkChain(
             }
         });
     };
-    for await (const line of input.file.lines(0, input.fileSize)) {
+    for await (const line of input.file.lines(0, input.tail?.offset ?? input.fileSize)) {
         if ('torn' in line) {
-            add({ block: expected, message: `block ${expected}: incomplete record at the end of the block file (byte ${line.torn}); reopening the ledger cuts it off` });
+            if (line.torn >= input.committedEnd) {
+                add({ block: expected, message: `block ${expected}: incomplete line at byte ${line.torn} of ${input.file.path}, after the committed blocks (never applied)` });
+                break;
+            }
+            add({
+                block: expected,
+                message:
+                    `block ${expected} is cut short at byte ${line.torn} of ${input.file.path}: the file was truncated after the block was committed, ` +
+                    `and the state database still holds its records. Restore ${input.file.path} from a backup; or, to go on without block ${expected} ` +
+                    `and any after it, delete ${join(input.dir, 'state')} (it is rebuilt from the blocks that remain on the next open)`,
+            });
             break;
         }
         let block: DecodedBlock;

@@ -4,7 +4,7 @@
  * (an ECDSA P-256 X.509 member certificate, as a Fabric MSP would issue) with its signer. The
  * conformance suite every backend runs is at `@hyperprov/ledger/conformance`.
  */
-export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo } from './ledger.js';
+export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo, LedgerAttention } from './ledger.js';
 export { translateContractError, type ContractErrorContext } from './contract-errors.js';
 export {
     createLocalIdentity,

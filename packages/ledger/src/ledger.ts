@@ -36,6 +36,20 @@ export interface LedgerInfo {
     backend: 'embedded' | 'fabric';
     /** Number of blocks (the next block number). */
     height: bigint;
+    /** Set when the ledger's own files need a person's attention; absent when all is well. */
+    attention?: LedgerAttention;
+}
+
+/** Something wrong with a ledger's files, said so that a user can act on it. */
+export interface LedgerAttention {
+    /**
+     * `damaged`: the files do not hold together; writes are refused (reads too, when state is not
+     * backed by the blocks) until they are repaired. `interrupted-write`: an incomplete block left
+     * by a crash; nothing committed is lost and the next write cuts it off.
+     */
+    kind: 'damaged' | 'interrupted-write';
+    /** What happened and what to do. */
+    message: string;
 }
 
 export interface Ledger extends AsyncDisposable {

@@ -37,7 +37,7 @@ export type { RecordFileOptions, RecordResult, PutInput } from './pipeline/recor
 export type { ObjectCheck, ObjectStatus, ObjectVerification } from './pipeline/record-verify.js';
 export type { FetchOptions, FetchResult } from './pipeline/record-fetch.js';
 export { TrackerError, isTrackerError, TRACKER_ERROR_CODES, type TrackerErrorCode, type TrackerErrorOptions } from '@hyperprov/errors';
-export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo } from '@hyperprov/ledger';
+export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo, LedgerAttention } from '@hyperprov/ledger';
 // The layers underneath (hash pool, one-pass ingest, dataset manifests) are separate entries,
 // `@hyperprov/tracker/hashing`, `/pipeline` and `/manifests`, so this one stays light to load:
 // opening a project for a `get` must not load worker pools or the glob matcher.

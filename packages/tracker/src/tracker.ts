@@ -9,7 +9,7 @@
  * ```
  */
 import type { HashCheck, JsonValue, Page, ProvenanceRecord, RecordType } from '@hyperprov/chaincode/protocol';
-import type { LedgerInfo } from '@hyperprov/ledger';
+import type { LedgerAttention, LedgerInfo } from '@hyperprov/ledger';
 import type { LedgerVerification } from '@hyperprov/ledger-embedded';
 import type { ProvenanceClient, PageOptions } from './client/provenance-client.js';
 import type { TrackerConfig } from './config/index.js';
@@ -76,6 +76,8 @@ export interface LedgerCheck {
     ok: boolean;
     height: string;
     problems: LedgerVerification['problems'];
+    /** Worth knowing, not failures (e.g. an interrupted write that the next record cuts off). */
+    notes?: string[];
 }
 
 /** Result of {@link Tracker.verify}: `ok` only if every selected check passed. */
@@ -168,7 +170,12 @@ export interface FileCheck {
 export interface TrackerStatus {
     projectDir: string;
     store: string;
-    ledger: { backend: LedgerInfo['backend']; height: string };
+    ledger: {
+        backend: LedgerInfo['backend'];
+        height: string;
+        /** Set when the ledger's files need attention: what happened and what to do. */
+        attention?: LedgerAttention;
+    };
 }
 
 /** A project's tracker. Create with {@link openTracker}; close (or `await using`) when done. */

@@ -1,7 +1,12 @@
 import type { Argv, CommandModule } from 'yargs';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { EXIT_CODES } from '@hyperprov/errors';
 
-/** `hyperprov status`: project, ledger backend and height, store. */
+/**
+ * `hyperprov status`: project, ledger backend and height, store, and what is wrong with the
+ * ledger's files if anything is (exit LEDGER_CORRUPT when they are damaged), so "all is well" is
+ * never printed over a ledger that refuses writes.
+ */
 export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
     return {
         command: 'status',
@@ -10,9 +15,16 @@ export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, Global
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const status = await withTracker(ctx, argv, (tracker) => tracker.status());
+                const attention = status.ledger.attention;
                 out.result(status, () =>
-                    [`project  ${status.projectDir}`, `ledger   ${status.ledger.backend}, height ${status.ledger.height}`, `store    ${status.store}`].join('\n'),
+                    [
+                        `project  ${status.projectDir}`,
+                        `ledger   ${status.ledger.backend}, height ${status.ledger.height}`,
+                        ...(attention ? [`         ${attention.kind === 'damaged' ? 'DAMAGED' : 'note'}: ${attention.message}`] : []),
+                        `store    ${status.store}`,
+                    ].join('\n'),
                 );
+                return attention?.kind === 'damaged' ? EXIT_CODES.LEDGER_CORRUPT : 0;
             }),
     };
 }

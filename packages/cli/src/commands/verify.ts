@@ -120,6 +120,7 @@ function renderReport(report: VerifyReport): string {
     if (report.ledger && report.ledger.problems.length > MAX_SHOWN) {
         lines.push(`  … and ${report.ledger.problems.length - MAX_SHOWN} more (--json lists all)`);
     }
+    for (const note of report.ledger?.notes ?? []) lines.push(`  note: ${note}`);
     lines.push(report.ok ? 'verify: OK' : 'verify: FAILED');
     return lines.join('\n');
 }

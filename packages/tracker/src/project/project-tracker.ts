@@ -231,7 +231,11 @@ export class ProjectTracker implements Tracker {
 
     async status(): Promise<TrackerStatus> {
         const info = await this.ledger.info();
-        return { projectDir: this.projectDir, store: this.#storeUrl, ledger: { backend: info.backend, height: info.height.toString() } };
+        return {
+            projectDir: this.projectDir,
+            store: this.#storeUrl,
+            ledger: { backend: info.backend, height: info.height.toString(), ...(info.attention && { attention: info.attention }) },
+        };
     }
 
     close(): Promise<void> {
@@ -322,7 +326,7 @@ export class ProjectTracker implements Tracker {
                 problems: [{ message: `the ${info.backend} backend is verified by its own peers; nothing to check locally` }],
             };
         }
-        return { ok: result.ok, height: String(result.height), problems: result.problems };
+        return { ok: result.ok, height: String(result.height), problems: result.problems, ...(result.notes && { notes: result.notes }) };
     }
 
     /** The hash pool and hash cache start on first use only: other commands never pay for worker threads. */
