@@ -1,5 +1,5 @@
 /**
- * The ledger under a careless user (issue 11, items 2, 6, 7, 9), through the built
+ * The ledger under a careless user (issue 11, items 2, 3, 6, 7, 9), through the built
  * `hyperprov` binary as child processes on real files: a read never changes the block file, a
  * damaged or missing ledger is refused with a way out, a project never writes into another, and
  * concurrent commands queue instead of failing.
@@ -91,6 +91,44 @@ describe('item 2: a byte inserted in the middle of the block file', { timeout: 1
         expect(problems[0]?.block, JSON.stringify(problems)).toBe(2);
         // The untouched blocks after it are not called damaged.
         expect(problems.filter((p) => /unreadable|altered/.test(p.message)).map((p) => p.block)).toEqual([2]);
+    });
+});
+
+describe('item 3: a missing ledger', { timeout: 120_000 }, () => {
+    it('a moved ledger directory is refused, not recreated empty', async () => {
+        const { dir, hp } = await project();
+        await putAll(hp, ['m/1']);
+        const ledger = path.join(dir, '.hyperprov', 'ledger');
+        await rename(ledger, `${ledger}.moved`);
+
+        const verify = await hp('verify', '--all', '--ledger', '--json');
+        expect(verify.code, verify.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(errorOf(verify).message).toMatch(/ledger.*(missing|does not exist)/);
+        expect(errorOf(verify).message).toMatch(/ledger\.dir/);
+        const get = await hp('get', 'm/1', '--json');
+        expect(get.code).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        const put = await hp(...putArgs('m/2'));
+        expect(put.code).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        await expect(stat(ledger)).rejects.toMatchObject({ code: 'ENOENT' });
+
+        await rename(`${ledger}.moved`, ledger);
+        expect((await hp('get', 'm/1', '--json')).code).toBe(0);
+    });
+
+    it('a mistyped ledger.dir in the config is refused and creates nothing', async () => {
+        const { dir, hp } = await project();
+        await putAll(hp, ['t/1']);
+        const configPath = path.join(dir, '.hyperprov', 'config.json');
+        const config = JSON.parse(await readFile(configPath, 'utf8'));
+        config.ledger.dir = 'ledgr';
+        await writeFile(configPath, JSON.stringify(config));
+
+        const status = await hp('status', '--json');
+        expect(status.code, status.stdout).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        expect(errorOf(status).message).toContain('ledgr');
+        const put = await hp(...putArgs('t/2'));
+        expect(put.code).toBe(EXIT_CODES.LEDGER_CORRUPT);
+        await expect(stat(path.join(dir, '.hyperprov', 'ledgr'))).rejects.toMatchObject({ code: 'ENOENT' });
     });
 });
 

@@ -34,10 +34,12 @@ export class BlockFile {
         this.#sync = sync;
     }
 
-    /** Opens (creating if missing) the file. */
-    static async open(path: string, options: { sync: boolean }): Promise<BlockFile> {
-        const handle = await open(path, 'a+');
-        await handle.close();
+    /** Opens the file; with `create`, creates it if missing (otherwise a missing file is ENOENT). */
+    static async open(path: string, options: { sync: boolean; create: boolean }): Promise<BlockFile> {
+        if (options.create) {
+            const handle = await open(path, 'a+');
+            await handle.close();
+        }
         const rw = await open(path, 'r+');
         const { size } = await rw.stat();
         if (size === 0 && options.sync) {

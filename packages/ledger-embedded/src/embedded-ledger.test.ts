@@ -490,6 +490,22 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
         expect((await readFile(blocksPath)).equals(appended)).toBe(true);
     });
 
+    it('with create: false, a missing or empty ledger is refused and nothing is created', async () => {
+        const parent = await freshDir();
+        const missing = join(parent, 'ledger');
+        const error = await openEmbeddedLedger({ dir: missing, identity, create: false }).catch((e: unknown) => e);
+        expect((error as TrackerError).code).toBe('LEDGER_CORRUPT');
+        expect((error as TrackerError).message).toMatch(/there is no ledger/);
+        expect(await readdir(parent)).toEqual([]);
+        await mkdir(missing);
+        await writeFile(join(missing, LEDGER_FILES.blocks), '');
+        expect(await codeOf(openEmbeddedLedger({ dir: missing, identity, create: false }))).toBe('LEDGER_CORRUPT');
+        expect((await readFile(join(missing, LEDGER_FILES.blocks))).length).toBe(0);
+        // The refused open let go of the ledger.
+        await (await openAt(missing)).close();
+        await (await openAt(missing, { create: false })).close();
+    });
+
     it('refuses a second open of the same ledger and a ledger created by another identity', async () => {
         const dir = await freshDir();
         await openAt(dir);

@@ -17,7 +17,7 @@
  * as evidence, and refuses writes until a person repairs it.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import { checkIdentity, type LocalIdentity } from '@hyperprov/ledger';
@@ -64,8 +64,14 @@ export const LEDGER_FILES = { blocks: 'blocks.log', state: 'state' } as const;
 
 /** Options of {@link openEmbeddedLedger}. */
 export interface EmbeddedLedgerOptions {
-    /** Directory of the ledger (created if missing). */
+    /** Directory of the ledger (created if missing, unless `create` is false). */
     dir: string;
+    /**
+     * Create a new ledger when `dir` holds none (default true). An initialised project passes
+     * false: its ledger was created at init, so a missing one (moved, deleted, mistyped path) is
+     * an error (LEDGER_CORRUPT), never silently replaced by an empty ledger that hides every record.
+     */
+    create?: boolean;
     /** Signs blocks and is the creator of every transaction. */
     identity: LocalIdentity;
     /** `fsync` (default): a resolved submit survives power loss. `none`: survives process crashes only. */
@@ -180,10 +186,20 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
     static async open(options: EmbeddedLedgerOptions): Promise<EmbeddedLedgerImpl> {
         checkIdentity(options.identity, 'the identity given to the ledger');
         const dir = resolve(options.dir);
-        try {
-            await mkdir(dir, { recursive: true });
-        } catch (error) {
-            throw new TrackerError('LEDGER_UNAVAILABLE', `cannot create the ledger directory ${dir}: ${(error as Error).message}`, { cause: error });
+        const create = options.create ?? true;
+        const blocksPath = join(dir, LEDGER_FILES.blocks);
+        if (create) {
+            try {
+                await mkdir(dir, { recursive: true });
+            } catch (error) {
+                throw new TrackerError('LEDGER_UNAVAILABLE', `cannot create the ledger directory ${dir}: ${(error as Error).message}`, { cause: error });
+            }
+        } else if (!(await isFile(blocksPath))) {
+            // Checked before LevelDB is opened, which would create state/ (and so a ledger folder).
+            throw new TrackerError(
+                'LEDGER_CORRUPT',
+                `there is no ledger in ${dir} (${blocksPath} does not exist) and none may be created here; restore the ledger directory from a backup, or open the right one`,
+            );
         }
         const db = openDb(join(dir, LEDGER_FILES.state));
         await openLocked(db, dir, options.lockTimeoutMs ?? 2000);
@@ -193,7 +209,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
             for (const name of await readdir(dir)) {
                 if (name.startsWith(VERIFY_SCRATCH_PREFIX)) await rm(join(dir, name), { recursive: true, force: true });
             }
-            file = await BlockFile.open(join(dir, LEDGER_FILES.blocks), { sync: (options.durability ?? 'fsync') === 'fsync' });
+            file = await BlockFile.open(blocksPath, { sync: (options.durability ?? 'fsync') === 'fsync', create });
             // The contract (and fabric-contract-api) is loaded at the first submit; reads run the
             // contract's own query functions, which load without it.
             const binding = options.contract ?? (() => loadProvenanceContract());
@@ -208,7 +224,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
                 options.cacheEntries ?? 50_000,
                 Math.max(1, options.maxBlockTransactions ?? 1000),
             );
-            await ledger.#recover();
+            await ledger.#recover(create);
             return ledger;
         } catch (error) {
             await file?.close().catch(() => undefined);
@@ -221,7 +237,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
 
     // ---------------------------------------------------------------- recovery
 
-    async #recover(): Promise<void> {
+    async #recover(create: boolean): Promise<void> {
         const savepoint = await readSavepoint(this.#db);
         let expected = savepoint ? savepoint.number + 1 : 0;
         let previous = savepoint ? savepoint.hash : GENESIS_PREVIOUS_HASH;
@@ -305,6 +321,9 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
         this.#height = expected;
         this.#lastHash = previous;
         if (this.#height === 0 && !this.#damage) {
+            if (!create) {
+                throw new TrackerError('LEDGER_CORRUPT', `the ledger in ${this.dir} has no blocks (${path} is empty), and none may be created here; restore ${path} from a backup`);
+            }
             await this.#writeGenesis();
         } else if (!this.#damage) {
             await this.#checkGenesisIdentity();
@@ -818,6 +837,14 @@ function payloadFields(payload: Buffer): { payload: string } | { payloadBase64: 
 
 function checkAborted(signal: AbortSignal | undefined): void {
     if (signal?.aborted) throw new TrackerError('ABORTED', 'the operation was aborted before anything was submitted', { cause: signal.reason });
+}
+
+async function isFile(path: string): Promise<boolean> {
+    try {
+        return (await stat(path)).isFile();
+    } catch {
+        return false;
+    }
 }
 
 function normalizePem(pem: string): string {

@@ -33,8 +33,9 @@ export async function initTracker(options: InitTrackerOptions = {}): Promise<Ini
         await mkdir(staging, { mode: (await projectStoreModes(projectDir)).dirMode });
         const identity = await createLocalIdentity(options.mspId ? { mspId: options.mspId } : {});
         await saveLocalIdentity(resolveConfigPath(staging, config.identity.dir), identity);
-        // Creating the ledger now proves it works here and writes its first block.
-        const ledger = await openLedgerBackend({ config: config.ledger, hyperprovDir: staging, identity });
+        // Creating the ledger now proves it works here and writes its first block. Only init
+        // creates one: the config written next is the durable mark that this project has a ledger.
+        const ledger = await openLedgerBackend({ config: config.ledger, hyperprovDir: staging, identity, create: true });
         await ledger.close();
         await writeConfig(staging, config);
         try {

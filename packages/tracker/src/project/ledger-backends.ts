@@ -3,10 +3,12 @@
  * use: a command that never opens the ledger (`--help`) loads none of them, and the embedded
  * ledger's contract (fabric-contract-api) is only imported by a process that opens it.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import type { Ledger, LocalIdentity } from '@hyperprov/ledger';
 import type { LedgerVerification } from '@hyperprov/ledger-embedded';
-import { resolveConfigPath, type LedgerConfig } from '../config/index.js';
+import { CONFIG_FILENAME, resolveConfigPath, type LedgerConfig } from '../config/index.js';
 
 /** A ledger that may check itself locally (the embedded one does; a Fabric network is checked by its peers). */
 export type VerifiableLedger = Ledger & { verify?: () => Promise<LedgerVerification> };
@@ -17,6 +19,13 @@ export interface LedgerOpenContext<C extends LedgerConfig> {
     /** The project's `.hyperprov/` folder; relative paths in the config are relative to it. */
     hyperprovDir: string;
     identity: LocalIdentity;
+    /**
+     * Whether a missing ledger may be created: only init may. init creates the ledger before it
+     * writes the config, so a project with a config had a ledger, and a missing one was moved,
+     * deleted or mistyped in the config; starting an empty one instead would hide every record
+     * (and `verify` would call it OK).
+     */
+    create: boolean;
 }
 
 /** One backend: the package it lives in and how to open it from its config section. */
@@ -32,9 +41,19 @@ type Backends = { [B in LedgerConfig['backend']]?: LedgerBackend<Extract<LedgerC
 export const LEDGER_BACKENDS: Readonly<Backends> = {
     embedded: {
         packageName: '@hyperprov/ledger-embedded',
-        async open({ config, hyperprovDir, identity }) {
-            const { openEmbeddedLedger } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
-            return openEmbeddedLedger({ dir: resolveConfigPath(hyperprovDir, config.dir), identity, durability: config.durability });
+        async open({ config, hyperprovDir, identity, create }) {
+            const { openEmbeddedLedger, LEDGER_FILES } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
+            const dir = resolveConfigPath(hyperprovDir, config.dir);
+            const blocks = path.join(dir, LEDGER_FILES.blocks);
+            if (!create && !(await isFile(blocks))) {
+                throw new TrackerError(
+                    'LEDGER_CORRUPT',
+                    `this project's ledger is missing: ${blocks} does not exist. ${path.join(hyperprovDir, CONFIG_FILENAME)} sets "ledger.dir" to ` +
+                        `${JSON.stringify(config.dir)}, and the ledger was created there at init, so it was moved or deleted, or "ledger.dir" is mistyped; ` +
+                        'no new empty ledger is started, since it would hide every record. Fix "ledger.dir", or put the ledger folder back (restore it from a backup)',
+                );
+            }
+            return openEmbeddedLedger({ dir, identity, durability: config.durability, create });
         },
     },
 };
@@ -50,6 +69,14 @@ export async function openLedgerBackend(context: LedgerOpenContext<LedgerConfig>
         );
     }
     return backend.open(context);
+}
+
+async function isFile(file: string): Promise<boolean> {
+    try {
+        return (await stat(file)).isFile();
+    } catch {
+        return false;
+    }
 }
 
 async function loadBackend<T>(packageName: string, load: () => Promise<T>): Promise<T> {
