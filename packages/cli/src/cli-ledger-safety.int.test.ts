@@ -1,5 +1,5 @@
 /**
- * The ledger under a careless user (issue 11, items 2, 3, 6, 7, 9), through the built
+ * The ledger under a careless user (issue 11, items 2, 3, 6, 7, 8, 9), through the built
  * `hyperprov` binary as child processes on real files: a read never changes the block file, a
  * damaged or missing ledger is refused with a way out, a project never writes into another, and
  * concurrent commands queue instead of failing.
@@ -195,6 +195,33 @@ describe('item 7: verify --all while others use the ledger', { timeout: 180_000 
         }
         expect(await verifyExit, verifyOut).toBe(0);
         expect(JSON.parse(verifyOut).objects.checked).toBeGreaterThanOrEqual(1);
+    });
+});
+
+describe('item 8: many concurrent records', { timeout: 300_000 }, () => {
+    it('16 records at once all succeed, each exactly once', async () => {
+        const { dir, hp } = await project();
+        const n = 16;
+        await Promise.all(Array.from({ length: n }, (_, i) => writeFile(path.join(dir, `f${i}.bin`), `file ${i} ${randomBytes(8).toString('hex')}`)));
+        const runs = await Promise.all(Array.from({ length: n }, (_, i) => hp('record', `f${i}.bin`, '--key', `many/${i}`, '--json')));
+        const failed = runs.filter((run) => run.code !== 0).map((run) => run.stdout.trim() || run.stderr.trim());
+        expect(failed).toEqual([]);
+        const listed = await hp('range', 'many/', 'many0', '--all', '--json');
+        expect(listed.json().items).toHaveLength(n);
+    });
+
+    it('a command that finds the ledger busy past the old 2 s waits its turn and says whom it waits for', async () => {
+        const { dir, hp } = await project();
+        await putAll(hp, ['busy/1']);
+        const { openTracker } = await import('@hyperprov/tracker');
+        const holder = await openTracker({ dir });
+        const get = hp('get', 'busy/1');
+        await sleep(3000);
+        await holder.close();
+        const run = await get;
+        expect(run.code, run.stderr).toBe(0);
+        expect(run.stderr).toMatch(new RegExp(`waiting for the ledger in .*: in use by process ${process.pid} `));
+        expect(run.ms).toBeGreaterThan(2500);
     });
 });
 

@@ -54,6 +54,8 @@ export async function withTracker<T>(
     const tracker = await openTracker({
         dir: argv.dir ?? ctx.cwd,
         shareLedger: true,
+        // A queued command says whom it waits for instead of sitting silent (stdout stays one JSON document).
+        ...(!argv.json && { onLedgerWait: (message: string) => ctx.io.stderr(`${message}\n`) }),
         ...(options.hashThreads !== undefined && { hashThreads: options.hashThreads }),
     });
     let result: T;

@@ -578,6 +578,76 @@ describe('embedded ledger', { timeout: 30_000 }, () => {
         }
     });
 
+    describe('several processes wanting the ledger', () => {
+        let dist: URL;
+        beforeAll(async () => {
+            dist = await ensureBuilt();
+        }, 180_000);
+
+        it('take it in the order they asked for it, waiting instead of failing', async () => {
+            const dir = await freshDir();
+            const identityDir = await freshDir();
+            await saveLocalIdentity(identityDir, identity);
+            const script = join(identityDir, 'waiter.mjs');
+            await writeFile(
+                script,
+                `import { openEmbeddedLedger } from ${JSON.stringify(new URL('index.js', dist).href)};
+import { loadLocalIdentity } from ${JSON.stringify(pathToFileURL(createRequire(import.meta.url).resolve('@hyperprov/ledger')).href)};
+const [dir, identityDir, name] = process.argv.slice(2);
+const identity = await loadLocalIdentity(identityDir);
+const ledger = await openEmbeddedLedger({ dir, identity });
+process.stdout.write(name + '\\n');
+await new Promise((resolve) => setTimeout(resolve, 30));
+await ledger.close();
+`,
+            );
+            const holder = await openAt(dir);
+            const waiting = join(dir, 'waiting');
+            const order: string[] = [];
+            const exits: Promise<number | null>[] = [];
+            for (let i = 0; i < 5; i++) {
+                const child = spawn(process.execPath, [script, dir, identityDir, `w${i}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+                child.stdout.on('data', (chunk: Buffer) => order.push(...chunk.toString().trim().split('\n')));
+                exits.push(new Promise((resolve) => child.on('exit', (code) => resolve(code))));
+                // The next one starts only once this one is in line.
+                const deadline = Date.now() + 20_000;
+                while ((await readdir(waiting).catch(() => [])).length < i + 1) {
+                    if (Date.now() > deadline) throw new Error(`waiter ${i} never queued for the ledger`);
+                    await new Promise((resolve) => setTimeout(resolve, 10));
+                }
+            }
+            // Held for longer than the old 2 s give-up time.
+            await new Promise((resolve) => setTimeout(resolve, 2500));
+            await holder.close();
+            expect(await Promise.all(exits)).toEqual([0, 0, 0, 0, 0]);
+            expect(order).toEqual(['w0', 'w1', 'w2', 'w3', 'w4']);
+            expect(await readdir(waiting)).toEqual([]);
+        }, 120_000);
+
+        it('skip a waiter that was killed while in line', async () => {
+            const dir = await freshDir();
+            const holder = await openAt(dir);
+            const waiting = join(dir, 'waiting');
+            await mkdir(waiting, { recursive: true });
+            // A ticket of a process that no longer exists, from this host, ahead of everyone.
+            const dead = spawn(process.execPath, ['-e', '']);
+            await new Promise((resolve) => dead.on('exit', resolve));
+            const { createHash: hash } = await import('node:crypto');
+            const { hostname } = await import('node:os');
+            const tag = hash('sha256').update(hostname()).digest('hex').slice(0, 8);
+            await writeFile(join(waiting, `${String(Date.now() - 1000).padStart(15, '0')}-${tag}-${dead.pid}-00000000`), '');
+            const started = Date.now();
+            const error = await openEmbeddedLedger({ dir, identity, lockTimeoutMs: 300 }).catch((e: unknown) => e);
+            expect((error as TrackerError).code).toBe('LEDGER_UNAVAILABLE');
+            expect((error as TrackerError).message).toMatch(/already open in this process/);
+            expect(Date.now() - started).toBeLessThan(5000);
+            await holder.close();
+            // With the holder gone, the dead ticket does not stand in the way.
+            await (await openAt(dir, { lockTimeoutMs: 5000 })).close();
+            expect(await readdir(waiting)).toEqual([]);
+        });
+    });
+
     describe('kill -9 while writing', () => {
         let dist: URL;
         beforeAll(async () => {

@@ -78,8 +78,10 @@ export interface EmbeddedLedgerOptions {
     durability?: 'fsync' | 'none';
     /** The contract to run; default the provenance contract from @hyperprov/chaincode. */
     contract?: ContractBinding;
-    /** How long to wait for another process to release the ledger; default 2000 ms. */
+    /** How long to wait in line for other processes to release the ledger; default 120 000 ms. */
     lockTimeoutMs?: number;
+    /** Told once, when the ledger has been busy for a second, whom this open waits for. */
+    onLockWait?: (message: string) => void;
     /** Entries in the committed-state read cache; default 50 000. */
     cacheEntries?: number;
     /** Most transactions in one block; default 1000. */
@@ -113,6 +115,8 @@ interface QueuedTx {
 }
 
 const MAX_BLOCK_BYTES = 16 << 20;
+/** Long enough for dozens of queued commands (each holds the ledger for well under a second). */
+const DEFAULT_LOCK_TIMEOUT_MS = 120_000;
 const NEWLINE = 0x0a;
 
 class EmbeddedLedgerImpl implements EmbeddedLedger {
@@ -201,8 +205,7 @@ class EmbeddedLedgerImpl implements EmbeddedLedger {
                 `there is no ledger in ${dir} (${blocksPath} does not exist) and none may be created here; restore the ledger directory from a backup, or open the right one`,
             );
         }
-        const db = openDb(join(dir, LEDGER_FILES.state));
-        await openLocked(db, dir, options.lockTimeoutMs ?? 2000);
+        const db = await openLocked(() => openDb(join(dir, LEDGER_FILES.state)), dir, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, options.onLockWait);
         let file: BlockFile | undefined;
         try {
             // Scratch databases of a verify() that was killed; nobody else can be verifying now.

@@ -59,7 +59,7 @@ export type BatchOp = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del
 /** The ledger's LevelDB, with Buffer keys and values. */
 export type Db = ClassicLevel<Buffer, Buffer>;
 
-/** A (not yet opened) LevelDB at `location`. */
+/** A LevelDB at `location`. ClassicLevel starts opening itself (taking the lock) as soon as it is made. */
 export function openDb(location: string): Db {
     return new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
 }

@@ -32,6 +32,8 @@ export interface OpenTrackerOptions {
      * transfer, so long-running recorders leave it off (default); the CLI turns it on.
      */
     shareLedger?: boolean;
+    /** Told when the embedded ledger is busy and this tracker waits its turn for it (e.g. to print it). */
+    onLedgerWait?: (message: string) => void;
 }
 
 /** Options of {@link initTracker}. */

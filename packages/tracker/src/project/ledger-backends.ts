@@ -26,6 +26,8 @@ export interface LedgerOpenContext<C extends LedgerConfig> {
      * (and `verify` would call it OK).
      */
     create: boolean;
+    /** Told when the ledger is busy and this open waits its turn for it. */
+    onWait?: (message: string) => void;
 }
 
 /** One backend: the package it lives in and how to open it from its config section. */
@@ -41,7 +43,7 @@ type Backends = { [B in LedgerConfig['backend']]?: LedgerBackend<Extract<LedgerC
 export const LEDGER_BACKENDS: Readonly<Backends> = {
     embedded: {
         packageName: '@hyperprov/ledger-embedded',
-        async open({ config, hyperprovDir, identity, create }) {
+        async open({ config, hyperprovDir, identity, create, onWait }) {
             const { openEmbeddedLedger, LEDGER_FILES } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
             const dir = resolveConfigPath(hyperprovDir, config.dir);
             const blocks = path.join(dir, LEDGER_FILES.blocks);
@@ -53,7 +55,7 @@ export const LEDGER_BACKENDS: Readonly<Backends> = {
                         'no new empty ledger is started, since it would hide every record. Fix "ledger.dir", or put the ledger folder back (restore it from a backup)',
                 );
             }
-            return openEmbeddedLedger({ dir, identity, durability: config.durability, create });
+            return openEmbeddedLedger({ dir, identity, durability: config.durability, create, ...(onWait && { onLockWait: onWait }) });
         },
     },
 };

@@ -12,7 +12,9 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     const { projectDir, hyperprovDir } = await findProjectDir(options.dir ?? process.cwd());
     const config = await readConfig(hyperprovDir);
     const identity = await loadLocalIdentity(resolveConfigPath(hyperprovDir, config.identity.dir));
-    const ledger = createReleasableLedger(() => openLedgerBackend({ config: config.ledger, hyperprovDir, identity, create: false }));
+    const ledger = createReleasableLedger(() =>
+        openLedgerBackend({ config: config.ledger, hyperprovDir, identity, create: false, ...(options.onLedgerWait && { onWait: options.onLedgerWait }) }),
+    );
     // Open now, so a locked or damaged ledger is reported before any work starts.
     await ledger.use(async () => undefined);
     const store = await resolveProjectStore(config.store, projectDir);
