@@ -30,7 +30,7 @@ export interface CliContext {
 
 /**
  * Runs a command body with a CliOutput for its --json setting, printing any error and setting the
- * exit code. Errors never escape: yargs must not print its own usage text for them.
+ * exit code. Errors never escape: the parser must not report them as usage errors.
  */
 export async function runCommand(ctx: CliContext, argv: GlobalArgs, body: (out: CliOutput) => Promise<number | void>): Promise<void> {
     const out = new CliOutput(argv.json, ctx.io);

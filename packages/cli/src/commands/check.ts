@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { EXIT_CODES } from '@hyperprov/errors';
 import { formatRecordLine, formatSize } from '../format.js';
@@ -9,14 +9,14 @@ interface CheckArgs extends GlobalArgs {
 }
 
 /** `hyperprov check <file> [--key K]`: is this file's content recorded (as K's latest version)? */
-export function checkCommand(ctx: CliContext): CommandModule<GlobalArgs, CheckArgs> {
+export function checkCommand(ctx: CliContext): CommandSpec<CheckArgs> {
     return {
         command: 'check <file>',
         describe: 'Hash a local file and list the records of exactly these bytes (exit 3 if no record holds these bytes); with --key, also check they are that key\'s latest version (exit 5 if recorded but not the latest)',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('file', { type: 'string', demandOption: true, describe: 'file to check' })
-                .option('key', { type: 'string', describe: 'key whose latest version the file should be' }) as unknown as Argv<CheckArgs>,
+        positionals: [{ name: 'file', demandOption: true, describe: 'file to check' }],
+        options: {
+            key: { type: 'string', describe: 'key whose latest version the file should be' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const result = await withTracker(ctx, argv, (tracker) =>

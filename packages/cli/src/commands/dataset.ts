@@ -1,10 +1,11 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
 import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord, formatSize } from '../format.js';
 
 interface DatasetArgs extends GlobalArgs {
-    dir: string;
+    /** The `<dir>` positional; `dir` is the global --dir (the project). */
+    directory: string;
     key: string;
     upload: boolean;
     dep: string[];
@@ -15,25 +16,25 @@ interface DatasetArgs extends GlobalArgs {
 }
 
 /** `hyperprov dataset <dir> --key K [--upload] …`: records a directory as a manifest. */
-export function datasetCommand(ctx: CliContext): CommandModule<GlobalArgs, DatasetArgs> {
+export function datasetCommand(ctx: CliContext): CommandSpec<DatasetArgs> {
     return {
         command: 'dataset <dir>',
         describe: 'Record a directory as a dataset manifest (sorted path, size, SHA-256); --upload stores the files too. Records nothing if unchanged',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('dir', { type: 'string', demandOption: true, describe: 'dataset directory' })
-                .option('key', { type: 'string', demandOption: true, describe: 'item name, e.g. datasets/idenprof/train' })
-                .option('upload', { type: 'boolean', default: false, describe: 'also store every file (default: only the manifest)' })
-                .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
-                .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
-                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const })
-                .option('include', { type: 'string', array: true, default: [], describe: 'glob of files to take (default all); repeatable' })
-                .option('exclude', { type: 'string', array: true, default: [], describe: 'glob of files to leave out; repeatable' }) as unknown as Argv<DatasetArgs>,
+        positionals: [{ name: 'dir', key: 'directory', demandOption: true, describe: 'dataset directory' }],
+        options: {
+            key: { type: 'string', demandOption: true, describe: 'item name, e.g. datasets/idenprof/train' },
+            upload: { type: 'boolean', default: false, describe: 'also store every file (default: only the manifest)' },
+            dep: { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' },
+            meta: { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' },
+            type: { choices: ['record', 'transformation'] as const, default: 'record' as const },
+            include: { type: 'string', array: true, default: [], describe: 'glob of files to take (default all); repeatable' },
+            exclude: { type: 'string', array: true, default: [], describe: 'glob of files to leave out; repeatable' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.recordDataset(String(argv.dir), {
+                    tracker.recordDataset(String(argv.directory), {
                         key: argv.key,
                         upload: argv.upload,
                         dependencies: parseDepArgs(argv.dep),

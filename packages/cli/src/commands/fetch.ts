@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatSize } from '../format.js';
 
@@ -9,15 +9,14 @@ interface FetchArgs extends GlobalArgs {
 }
 
 /** `hyperprov fetch <key|id> <out> [--force]`: writes the bytes only if they match the record. */
-export function fetchCommand(ctx: CliContext): CommandModule<GlobalArgs, FetchArgs> {
+export function fetchCommand(ctx: CliContext): CommandSpec<FetchArgs> {
     return {
         command: 'fetch <target> <out>',
         describe: 'Copy the recorded bytes of a key (latest version) or record id to <out>, verifying the checksum; writes nothing on a mismatch',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('target', { type: 'string', demandOption: true, describe: 'key or record id' })
-                .positional('out', { type: 'string', demandOption: true, describe: 'file to write, or an existing directory' })
-                .option('force', { type: 'boolean', default: false, describe: 'replace an existing file' }) as unknown as Argv<FetchArgs>,
+        positionals: [{ name: 'target', demandOption: true, describe: 'key or record id' }, { name: 'out', demandOption: true, describe: 'file to write, or an existing directory' }],
+        options: {
+            force: { type: 'boolean', default: false, describe: 'replace an existing file' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const result = await withTracker(ctx, argv, (tracker) =>

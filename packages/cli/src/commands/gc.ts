@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatSize } from '../format.js';
 
@@ -16,18 +16,16 @@ function plural(count: number, noun: string): string {
 const MAX_SHOWN = 20;
 
 /** `hyperprov gc [--delete] [--min-age S] [--store URL]`: objects no record references. */
-export function gcCommand(ctx: CliContext): CommandModule<GlobalArgs, GcArgs> {
+export function gcCommand(ctx: CliContext): CommandSpec<GcArgs> {
     return {
         command: 'gc',
         describe: 'List stored objects no record references (left by failed or killed records); --delete removes them',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .option('delete', { type: 'boolean', default: false, describe: 'remove the orphans (default: only list them)' })
-                .option('min-age', {
-                    type: 'string',
-                    describe: 'keep objects written less than this many seconds ago: a record may still be committing them (default 3600, one hour)',
-                })
-                .option('store', { type: 'string', describe: 'store URL to scan instead of the configured store' }) as unknown as Argv<GcArgs>,
+        options: {
+            delete: { type: 'boolean', default: false, describe: 'remove the orphans (default: only list them)' },
+            'min-age': { type: 'string',
+                    describe: 'keep objects written less than this many seconds ago: a record may still be committing them (default 3600, one hour)', },
+            store: { type: 'string', describe: 'store URL to scan instead of the configured store' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const minAge = parseIntegerArg(argv.minAge, '--min-age', 0, 10 * 365 * 24 * 3600);

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
 
@@ -7,11 +7,11 @@ interface GetArgs extends GlobalArgs {
 }
 
 /** `hyperprov get <key>`: the latest record of a key. */
-export function getCommand(ctx: CliContext): CommandModule<GlobalArgs, GetArgs> {
+export function getCommand(ctx: CliContext): CommandSpec<GetArgs> {
     return {
         command: 'get <key>',
         describe: 'Show the latest record of a key',
-        builder: (y: Argv<GlobalArgs>) => y.positional('key', { type: 'string', demandOption: true }) as unknown as Argv<GetArgs>,
+        positionals: [{ name: 'key', demandOption: true }],
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const record = await withTracker(ctx, argv, (tracker) => tracker.get(String(argv.key)));

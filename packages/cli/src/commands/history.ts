@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { LIMITS } from '@hyperprov/chaincode/protocol';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatPage, formatRecordLine, shellQuote } from '../format.js';
@@ -10,15 +10,15 @@ interface HistoryArgs extends GlobalArgs {
 }
 
 /** `hyperprov history <key> [--page-size N] [--bookmark B]`: versions of a key, newest first. */
-export function historyCommand(ctx: CliContext): CommandModule<GlobalArgs, HistoryArgs> {
+export function historyCommand(ctx: CliContext): CommandSpec<HistoryArgs> {
     return {
         command: 'history <key>',
         describe: 'List the versions of a key, newest first (all of them, or one page with --page-size)',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('key', { type: 'string', demandOption: true })
-                .option('page-size', { type: 'string', describe: `versions per page, 1-${LIMITS.pageSize} (default: all versions)` })
-                .option('bookmark', { type: 'string', describe: 'bookmark printed by the previous page' }) as unknown as Argv<HistoryArgs>,
+        positionals: [{ name: 'key', demandOption: true }],
+        options: {
+            'page-size': { type: 'string', describe: `versions per page, 1-${LIMITS.pageSize} (default: all versions)` },
+            bookmark: { type: 'string', describe: 'bookmark printed by the previous page' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const key = String(argv.key);

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, type CliContext, type GlobalArgs } from '../context.js';
 
 interface InitArgs extends GlobalArgs {
@@ -10,16 +10,16 @@ interface InitArgs extends GlobalArgs {
 }
 
 /** `hyperprov init [--dir D] [--store URL]`: creates `.hyperprov/` with config, identity and ledger. */
-export function initCommand(ctx: CliContext): CommandModule<GlobalArgs, InitArgs> {
+export function initCommand(ctx: CliContext): CommandSpec<InitArgs> {
     return {
         command: 'init',
         describe: 'Create .hyperprov/ (config, identity, embedded ledger, local object store) in --dir or here',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .option('store', { type: 'string', describe: 'store URL for recorded bytes: a directory (relative to --dir), file:///dir, s3://bucket/prefix?endpoint=…, sshfs:///mountpoint (default: .hyperprov/objects)' })
-                .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint when it is not mounted' })
-                .option('durability', { choices: ['fsync', 'none'] as const, describe: 'ledger durability (default fsync)' })
-                .option('msp-id', { type: 'string', describe: 'MSP id of the new identity (default LocalMSP)' }) as unknown as Argv<InitArgs>,
+        options: {
+            store: { type: 'string', describe: 'store URL for recorded bytes: a directory (relative to --dir), file:///dir, s3://bucket/prefix?endpoint=…, sshfs:///mountpoint (default: .hyperprov/objects)' },
+            'sshfs-remote': { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint when it is not mounted' },
+            durability: { choices: ['fsync', 'none'] as const, describe: 'ledger durability (default fsync)' },
+            'msp-id': { type: 'string', describe: 'MSP id of the new identity (default LocalMSP)' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const { initTracker } = await import('@hyperprov/tracker');

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { LIMITS } from '@hyperprov/chaincode/protocol';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 
@@ -10,16 +10,16 @@ interface LineageArgs extends GlobalArgs {
 }
 
 /** `hyperprov lineage <id> [--depth N] [--down] [--format tree|dot]`. */
-export function lineageCommand(ctx: CliContext): CommandModule<GlobalArgs, LineageArgs> {
+export function lineageCommand(ctx: CliContext): CommandSpec<LineageArgs> {
     return {
         command: 'lineage <id>',
         describe: 'Show what a record was made from (or, with --down, what was made from it)',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('id', { type: 'string', demandOption: true, describe: 'record id (or key: its latest version)' })
-                .option('depth', { type: 'string', describe: `levels to follow, 0-${LIMITS.depth} (default: all)` })
-                .option('down', { type: 'boolean', default: false, describe: 'follow dependents instead of dependencies' })
-                .option('format', { choices: ['tree', 'dot'] as const, default: 'tree' as const, describe: 'human output: tree or Graphviz dot' }) as unknown as Argv<LineageArgs>,
+        positionals: [{ name: 'id', demandOption: true, describe: 'record id (or key: its latest version)' }],
+        options: {
+            depth: { type: 'string', describe: `levels to follow, 0-${LIMITS.depth} (default: all)` },
+            down: { type: 'boolean', default: false, describe: 'follow dependents instead of dependencies' },
+            format: { choices: ['tree', 'dot'] as const, default: 'tree' as const, describe: 'human output: tree or Graphviz dot' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const depth = parseIntegerArg(argv.depth, '--depth', 0, LIMITS.depth);

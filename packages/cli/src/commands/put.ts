@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
 import { parseDepArgs, parseIntegerArg, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
@@ -15,20 +15,20 @@ interface PutArgs extends GlobalArgs {
 }
 
 /** `hyperprov put --key K --checksum sha256:… --location L --pointer P [--size N] …`: metadata only. */
-export function putCommand(ctx: CliContext): CommandModule<GlobalArgs, PutArgs> {
+export function putCommand(ctx: CliContext): CommandSpec<PutArgs> {
     return {
         command: 'put',
         describe: 'Record metadata of bytes stored elsewhere (nothing is uploaded)',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .option('key', { type: 'string', demandOption: true, describe: 'item name' })
-                .option('checksum', { type: 'string', demandOption: true, describe: 'sha256:<64 lowercase hex> of the bytes' })
-                .option('location', { type: 'string', demandOption: true, describe: 'store URL where the bytes are' })
-                .option('pointer', { type: 'string', demandOption: true, describe: 'object name inside the location' })
-                .option('size', { type: 'string', describe: 'size in bytes (default: read from the store at --location)' })
-                .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
-                .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
-                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const }) as unknown as Argv<PutArgs>,
+        options: {
+            key: { type: 'string', demandOption: true, describe: 'item name' },
+            checksum: { type: 'string', demandOption: true, describe: 'sha256:<64 lowercase hex> of the bytes' },
+            location: { type: 'string', demandOption: true, describe: 'store URL where the bytes are' },
+            pointer: { type: 'string', demandOption: true, describe: 'object name inside the location' },
+            size: { type: 'string', describe: 'size in bytes (default: read from the store at --location)' },
+            dep: { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' },
+            meta: { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' },
+            type: { choices: ['record', 'transformation'] as const, default: 'record' as const },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { LIMITS } from '@hyperprov/chaincode/protocol';
 import { parseIntegerArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatPage, formatRecordLine, shellQuote } from '../format.js';
@@ -12,17 +12,16 @@ interface RangeArgs extends GlobalArgs {
 }
 
 /** `hyperprov range <start> <end> [--page-size N] [--bookmark B] [--all]`. */
-export function rangeCommand(ctx: CliContext): CommandModule<GlobalArgs, RangeArgs> {
+export function rangeCommand(ctx: CliContext): CommandSpec<RangeArgs> {
     return {
         command: 'range <start> <end>',
         describe: 'List the latest record of every key in [start, end) ("" "" = all keys), one page at a time',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('start', { type: 'string', demandOption: true, describe: 'first key (inclusive); "" for the beginning' })
-                .positional('end', { type: 'string', demandOption: true, describe: 'last key (exclusive); "" for the end' })
-                .option('page-size', { type: 'string', describe: `records per page, 1-${LIMITS.pageSize} (default 100)` })
-                .option('bookmark', { type: 'string', describe: 'bookmark printed by the previous page' })
-                .option('all', { type: 'boolean', default: false, describe: 'fetch every page' }) as unknown as Argv<RangeArgs>,
+        positionals: [{ name: 'start', demandOption: true, describe: 'first key (inclusive); "" for the beginning' }, { name: 'end', demandOption: true, describe: 'last key (exclusive); "" for the end' }],
+        options: {
+            'page-size': { type: 'string', describe: `records per page, 1-${LIMITS.pageSize} (default 100)` },
+            bookmark: { type: 'string', describe: 'bookmark printed by the previous page' },
+            all: { type: 'boolean', default: false, describe: 'fetch every page' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const start = String(argv.start);

@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
 import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
@@ -17,19 +17,19 @@ interface RecordArgs extends GlobalArgs {
 }
 
 /** `hyperprov record <file> --key K [--dep ID]… [--meta JSON] [--type …]`. */
-export function recordCommand(ctx: CliContext): CommandModule<GlobalArgs, RecordArgs> {
+export function recordCommand(ctx: CliContext): CommandSpec<RecordArgs> {
     return {
         command: 'record <file>',
         describe: 'Store a file in the configured store (hashing it on the way) and record it on the ledger',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('file', { type: 'string', demandOption: true, describe: 'file to record' })
-                .option('key', { type: 'string', demandOption: true, describe: 'item name, e.g. models/resnet50' })
-                .option('dep', { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' })
-                .option('meta', { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' })
-                .option('type', { choices: ['record', 'transformation'] as const, default: 'record' as const })
-                .option('store', { type: 'string', describe: 'store URL for this file instead of the configured store (file:///…, s3://…, sshfs:///…)' })
-                .option('sshfs-remote', { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint of --store' }) as unknown as Argv<RecordArgs>,
+        positionals: [{ name: 'file', demandOption: true, describe: 'file to record' }],
+        options: {
+            key: { type: 'string', demandOption: true, describe: 'item name, e.g. models/resnet50' },
+            dep: { type: 'string', array: true, default: [], describe: 'record id (or key) it was made from; repeatable' },
+            meta: { type: 'string', describe: 'JSON object of custom metadata, or @file.json, or @- for stdin' },
+            type: { choices: ['record', 'transformation'] as const, default: 'record' as const },
+            store: { type: 'string', describe: 'store URL for this file instead of the configured store (file:///…, s3://…, sshfs:///…)' },
+            'sshfs-remote': { type: 'string', describe: 'user@host:/path to mount on the sshfs:// mountpoint of --store' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);

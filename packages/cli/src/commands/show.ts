@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { formatRecord } from '../format.js';
 
@@ -7,11 +7,11 @@ interface ShowArgs extends GlobalArgs {
 }
 
 /** `hyperprov show <id>`: one record by id (any version). */
-export function showCommand(ctx: CliContext): CommandModule<GlobalArgs, ShowArgs> {
+export function showCommand(ctx: CliContext): CommandSpec<ShowArgs> {
     return {
         command: 'show <id>',
         describe: 'Show the record with this id',
-        builder: (y: Argv<GlobalArgs>) => y.positional('id', { type: 'string', demandOption: true }) as unknown as Argv<ShowArgs>,
+        positionals: [{ name: 'id', demandOption: true }],
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const record = await withTracker(ctx, argv, (tracker) => tracker.show(String(argv.id)));

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
 import { EXIT_CODES } from '@hyperprov/errors';
 
@@ -7,11 +7,10 @@ import { EXIT_CODES } from '@hyperprov/errors';
  * ledger's files if anything is (exit LEDGER_CORRUPT when they are damaged), so "all is well" is
  * never printed over a ledger that refuses writes.
  */
-export function statusCommand(ctx: CliContext): CommandModule<GlobalArgs, GlobalArgs> {
+export function statusCommand(ctx: CliContext): CommandSpec<GlobalArgs> {
     return {
         command: 'status',
         describe: 'Show the project, its ledger (backend, height) and its store',
-        builder: (y: Argv<GlobalArgs>) => y,
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const status = await withTracker(ctx, argv, (tracker) => tracker.status());

@@ -1,4 +1,4 @@
-import type { Argv, CommandModule } from 'yargs';
+import type { CommandSpec } from '../command-spec.js';
 import type { VerifyReport } from '@hyperprov/tracker';
 import { TrackerError, type TrackerErrorCode } from '@hyperprov/errors';
 import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
@@ -14,16 +14,16 @@ interface VerifyArgs extends GlobalArgs {
 }
 
 /** `hyperprov verify [<key|id>|--all] [--ledger]`: exits non-zero naming every mismatch. */
-export function verifyCommand(ctx: CliContext): CommandModule<GlobalArgs, VerifyArgs> {
+export function verifyCommand(ctx: CliContext): CommandSpec<VerifyArgs> {
     return {
         command: 'verify [target]',
         describe: 'Re-hash stored bytes against their records (a key/id, or --all) and/or check the ledger (--ledger); no options: everything',
-        builder: (y: Argv<GlobalArgs>) =>
-            y
-                .positional('target', { type: 'string', describe: 'key (latest version) or record id' })
-                .option('all', { type: 'boolean', default: false, describe: 'check the bytes of every version of every key' })
-                .option('ledger', { type: 'boolean', default: false, describe: 'check the ledger: block hashes, signatures, state' })
-                .option('against', { type: 'string', describe: 'with a dataset key/id: compare this directory with the recorded manifest' }) as unknown as Argv<VerifyArgs>,
+        positionals: [{ name: 'target', describe: 'key (latest version) or record id' }],
+        options: {
+            all: { type: 'boolean', default: false, describe: 'check the bytes of every version of every key' },
+            ledger: { type: 'boolean', default: false, describe: 'check the ledger: block hashes, signatures, state' },
+            against: { type: 'string', describe: 'with a dataset key/id: compare this directory with the recorded manifest' },
+        },
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 if (argv.target !== undefined && argv.all) {
