@@ -4,15 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { ensureCliBuilt, projectCli } from './testing/cli-process.js';
 
 let project: string;
-const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
-async function ok<T = any>(...args: string[]): Promise<T> {
-    const run = await hp(...args, '--json');
-    expect(run.code, `hyperprov ${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(0);
-    return run.json<T>();
-}
+const { hp, ok } = projectCli(() => project);
 
 beforeAll(async () => {
     ensureCliBuilt();

@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { createLocalStore } from '@hyperprov/storage';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { ensureCliBuilt, projectCli } from './testing/cli-process.js';
 
 let project: string;
 let objects: string;
@@ -22,13 +22,7 @@ let model: ProvenanceRecord;
 let dataset: ProvenanceRecord;
 let oldOrphan: string;
 let newOrphan: string;
-const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
-
-async function ok<T = any>(...args: string[]): Promise<T> {
-    const run = await hp(...args, '--json');
-    expect(run.code, `hyperprov ${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(0);
-    return run.json<T>();
-}
+const { hp, ok } = projectCli(() => project);
 
 /** Stores bytes without recording them, as a record that died between upload and commit does. */
 async function storeUnrecorded(text: string): Promise<string> {

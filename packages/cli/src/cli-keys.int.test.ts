@@ -11,15 +11,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { CLI_MAIN, ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, projectCli } from './testing/cli-process.js';
 
 let project: string;
-const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
-async function ok<T = any>(...args: string[]): Promise<T> {
-    const run = await hp(...args, '--json');
-    expect(run.code, `hyperprov ${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(0);
-    return run.json<T>();
-}
+const { hp, ok } = projectCli(() => project);
 const height = async (): Promise<string> => (await ok('status')).ledger.height;
 
 const NFC = 'models/caf\u00e9';

@@ -10,17 +10,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { CLI_MAIN, ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, projectCli } from './testing/cli-process.js';
 
 let project: string;
-const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: project });
-
-/** Runs with --json, expects success, returns the parsed document. */
-async function ok<T = any>(...args: string[]): Promise<T> {
-    const run = await hp(...args, '--json');
-    expect(run.code, `hyperprov ${args.join(' ')} failed: ${run.stdout}${run.stderr}`).toBe(0);
-    return run.json<T>();
-}
+const { hp, ok } = projectCli(() => project);
 
 beforeAll(async () => {
     ensureCliBuilt();
