@@ -9,13 +9,13 @@
 // the launcher given with --bin (to measure an older checkout).
 // Usage: node bench/cold-start.mjs [--runs 15] [--bin path/to/hyperprov.js] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HYPERPROV_BIN } from '@hyperprov/cli';
+import { fabricFiles, loadedModules } from '@hyperprov/cli/testing';
 
 const { values: args } = parseArgs({
     options: {
@@ -85,24 +85,10 @@ try {
     await rm(dir, { recursive: true, force: true });
 }
 
-/** Files the command loads (ESM through a loader hook, CommonJS from the module cache at exit). */
+/** Files the command loads, and whether any is Fabric's (the probe the CLI's start-up test uses). */
 function loadedFiles(argv) {
-    const list = path.join(dir, 'loaded.txt');
-    const hooks = path.join(dir, 'hooks.mjs');
-    const preload = path.join(dir, 'preload.mjs');
-    writeFileSync(
-        hooks,
-        `import { appendFileSync } from 'node:fs';\nexport async function load(url, context, next) {\n  if (url.startsWith('file:')) appendFileSync(${JSON.stringify(list)}, url + '\\n');\n  return next(url, context);\n}\n`,
-    );
-    writeFileSync(
-        preload,
-        `import { register, createRequire } from 'node:module';\nimport { appendFileSync } from 'node:fs';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n` +
-            `const Module = createRequire(import.meta.url)('node:module');\nprocess.on('exit', () => appendFileSync(${JSON.stringify(list)}, Object.keys(Module._cache).map((f) => 'file://' + f + '\\n').join('')));\n`,
-    );
-    rmSync(list, { force: true });
-    spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, ...argv], { cwd: dir, encoding: 'utf8' });
-    const files = [...new Set(readFileSync(list, 'utf8').split('\n').filter((u) => u && !u.startsWith(pathToFileURL(dir).href)))];
-    return { files: files.length, fabric: files.some((u) => /fabric-(contract-api|shim)|@hyperledger/.test(u)) };
+    const { files } = loadedModules(argv.slice(1), dir, argv[0]);
+    return { files: files.length, fabric: fabricFiles(files).length > 0 };
 }
 
 function round(ms) {

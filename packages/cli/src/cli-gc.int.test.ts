@@ -14,7 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { createLocalStore } from '@hyperprov/storage';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { ensureCliBuilt, projectCli } from './testing/cli-process.js';
+import { ensureCliBuilt } from './testing/cli-process.js';
+import { projectCli } from './testing/project-cli.js';
 
 let project: string;
 let objects: string;

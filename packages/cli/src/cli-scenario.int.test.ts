@@ -10,7 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { CLI_MAIN, ensureCliBuilt, projectCli } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt } from './testing/cli-process.js';
+import { projectCli } from './testing/project-cli.js';
 
 let project: string;
 const { hp, ok } = projectCli(() => project);

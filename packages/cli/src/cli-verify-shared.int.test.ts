@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT_CODES } from '@hyperprov/errors';
-import { ensureCliBuilt, projectCli } from './testing/cli-process.js';
+import { ensureCliBuilt } from './testing/cli-process.js';
+import { projectCli } from './testing/project-cli.js';
 
 let project: string;
 const { hp, ok } = projectCli(() => project);

@@ -5,7 +5,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { expect } from 'vitest';
 import { fileURLToPath } from 'node:url';
 
 const packageDir = fileURLToPath(new URL('../../', import.meta.url));
@@ -72,17 +71,3 @@ export function runHyperprov(args: readonly string[], options: { cwd: string; in
     });
 }
 
-/**
- * The two helpers most CLI tests start with, for the project `cwd()` names when called:
- * `hp(...args)` runs the CLI there; `ok(...args)` runs it with `--json`, expects exit 0 (showing
- * the output when not) and returns the one JSON document.
- */
-export function projectCli(cwd: () => string): { hp: (...args: string[]) => Promise<CliRun>; ok: <T = any>(...args: string[]) => Promise<T> } {
-    const hp = (...args: string[]): Promise<CliRun> => runHyperprov(args, { cwd: cwd() });
-    const ok = async <T = any>(...args: string[]): Promise<T> => {
-        const run = await hp(...args, '--json');
-        expect(run.code, `hyperprov ${args.join(' ')}: ${run.stdout}${run.stderr}`).toBe(0);
-        return run.json<T>();
-    };
-    return { hp, ok };
-}

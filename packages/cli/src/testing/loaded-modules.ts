@@ -1,5 +1,6 @@
 /**
- * Test helper: which files a `hyperprov` run loads. ESM files are seen through a module loader
+ * Which files a `hyperprov` run loads (tests, and bench/cold-start.mjs through
+ * `@hyperprov/cli/testing`). ESM files are seen through a module loader
  * hook, CommonJS ones (Fabric's libraries are CommonJS) from Node's module cache at exit.
  */
 import { spawnSync } from 'node:child_process';
@@ -9,8 +10,11 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLI_MAIN } from './cli-process.js';
 
-/** Runs the built CLI with `args` in `cwd` and returns its exit code and the file URLs it loaded. */
-export function loadedModules(args: readonly string[], cwd: string): { code: number | null; files: string[] } {
+/**
+ * Runs `script` (by default the built CLI) with `args` in `cwd` and returns its exit code and the
+ * file URLs it loaded, without the probe's own files.
+ */
+export function loadedModules(args: readonly string[], cwd: string, script: string = CLI_MAIN): { code: number | null; files: string[] } {
     const scratch = mkdtempSync(path.join(tmpdir(), 'hp-loaded-'));
     try {
         const list = path.join(scratch, 'loaded.txt');
@@ -29,7 +33,7 @@ export function loadedModules(args: readonly string[], cwd: string): { code: num
                 `process.on('exit', () => appendFileSync(${JSON.stringify(list)}, Object.keys(Module._cache).map((f) => 'file://' + f + '\\n').join('')));\n`,
         );
         writeFileSync(list, '');
-        const run = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, CLI_MAIN, ...args], { cwd, encoding: 'utf8' });
+        const run = spawnSync(process.execPath, ['--import', pathToFileURL(preload).href, script, ...args], { cwd, encoding: 'utf8' });
         const scratchUrl = pathToFileURL(scratch).href;
         const files = [...new Set(readFileSync(list, 'utf8').split('\n').filter((u) => u !== '' && !u.startsWith(scratchUrl)))];
         return { code: run.status, files };
