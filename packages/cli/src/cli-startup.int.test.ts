@@ -36,11 +36,13 @@ describe('CLI start-up', () => {
 
     // Reads run the contract's query functions, which load without fabric-contract-api.
     for (const args of [['get', 'files/a'], ['history', 'files/a'], ['range', '', '']]) {
-        it(`hyperprov ${args.join(' ')} reads the embedded ledger without loading Fabric`, () => {
+        it(`hyperprov ${args.join(' ')} reads the embedded ledger without loading Fabric, the hash pool or the glob matcher`, () => {
             const { code, files } = loadedModules(args, dir);
             expect(code).toBe(0);
             expect(files.some((f) => f.includes('/chaincode/dist/queries.js'))).toBe(true);
             expect(fabricFiles(files)).toEqual([]);
+            // What the tracker README promises of its light entry.
+            expect(files.filter((f) => /\/node_modules\/(piscina|fast-glob)\//.test(f))).toEqual([]);
         });
     }
 

@@ -28,6 +28,12 @@ export interface EmbeddedLedgerOptions {
      * an error (LEDGER_CORRUPT), never silently replaced by an empty ledger that hides every record.
      */
     create?: boolean;
+    /**
+     * With `create: false`, the message of the LEDGER_CORRUPT error when there is no ledger, given
+     * the path of the missing block file: a caller that knows why the ledger must exist (the
+     * tracker names the config and its `ledger.dir`) says so here instead of checking again.
+     */
+    missingMessage?: (blocksPath: string) => string;
     /** Signs blocks and is the creator of every transaction. */
     identity: LocalIdentity;
     /** `fsync` (default): a resolved submit survives power loss. `none`: survives process crashes only. */
@@ -73,7 +79,8 @@ export async function openLedgerCore(options: EmbeddedLedgerOptions): Promise<Op
         // Checked before LevelDB is opened, which would create state/ (and so a ledger folder).
         throw new TrackerError(
             'LEDGER_CORRUPT',
-            `there is no ledger in ${dir} (${blocksPath} does not exist) and none may be created here; restore the ledger directory from a backup, or open the right one`,
+            options.missingMessage?.(blocksPath) ??
+                `there is no ledger in ${dir} (${blocksPath} does not exist) and none may be created here; restore the ledger directory from a backup, or open the right one`,
         );
     }
     const db = await openLocked(() => openDb(join(dir, LEDGER_FILES.state)), dir, options.lockTimeoutMs ?? DEFAULT_LOCK_TIMEOUT_MS, options.onLockWait);

@@ -3,7 +3,6 @@
  * use: a command that never opens the ledger (`--help`) loads none of them, and the embedded
  * ledger's contract (fabric-contract-api) is only imported by a process that opens it.
  */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import type { Ledger, LocalIdentity } from '@hyperprov/ledger';
@@ -44,18 +43,20 @@ export const LEDGER_BACKENDS: Readonly<Backends> = {
     embedded: {
         packageName: '@hyperprov/ledger-embedded',
         async open({ config, hyperprovDir, identity, create, onWait }) {
-            const { openEmbeddedLedger, LEDGER_FILES } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
-            const dir = resolveConfigPath(hyperprovDir, config.dir);
-            const blocks = path.join(dir, LEDGER_FILES.blocks);
-            if (!create && !(await isFile(blocks))) {
-                throw new TrackerError(
-                    'LEDGER_CORRUPT',
-                    `this project's ledger is missing: ${blocks} does not exist. ${path.join(hyperprovDir, CONFIG_FILENAME)} sets "ledger.dir" to ` +
-                        `${JSON.stringify(config.dir)}, and the ledger was created there at init, so it was moved or deleted, or "ledger.dir" is mistyped; ` +
-                        'no new empty ledger is started, since it would hide every record. Fix "ledger.dir", or put the ledger folder back (restore it from a backup)',
-                );
-            }
-            return openEmbeddedLedger({ dir, identity, durability: config.durability, create, ...(onWait && { onLockWait: onWait }) });
+            const { openEmbeddedLedger } = await loadBackend('@hyperprov/ledger-embedded', () => import('@hyperprov/ledger-embedded'));
+            // The ledger itself checks that it exists; the project only says why it must.
+            const missingMessage = (blocks: string): string =>
+                `this project's ledger is missing: ${blocks} does not exist. ${path.join(hyperprovDir, CONFIG_FILENAME)} sets "ledger.dir" to ` +
+                `${JSON.stringify(config.dir)}, and the ledger was created there at init, so it was moved or deleted, or "ledger.dir" is mistyped; ` +
+                'no new empty ledger is started, since it would hide every record. Fix "ledger.dir", or put the ledger folder back (restore it from a backup)';
+            return openEmbeddedLedger({
+                dir: resolveConfigPath(hyperprovDir, config.dir),
+                identity,
+                durability: config.durability,
+                create,
+                missingMessage,
+                ...(onWait && { onLockWait: onWait }),
+            });
         },
     },
 };
@@ -71,14 +72,6 @@ export async function openLedgerBackend(context: LedgerOpenContext<LedgerConfig>
         );
     }
     return backend.open(context);
-}
-
-async function isFile(file: string): Promise<boolean> {
-    try {
-        return (await stat(file)).isFile();
-    } catch {
-        return false;
-    }
 }
 
 async function loadBackend<T>(packageName: string, load: () => Promise<T>): Promise<T> {
