@@ -1,5 +1,5 @@
 /** Options of the S3 store and how they are completed from the usual AWS environment variables. */
-import { StoreError } from '@hyperprov/storage';
+import { StoreError, VERIFY_EXISTING_UP_TO } from '@hyperprov/storage';
 
 const MiB = 1024 * 1024;
 
@@ -87,7 +87,7 @@ export function resolveS3StoreOptions(options: S3StoreOptions, env: NodeJS.Proce
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw invalid(`maxAttempts must be a positive integer`);
     const staleUploadAgeMs = options.staleUploadAgeMs ?? 24 * 60 * 60 * 1000;
     if (!(staleUploadAgeMs >= 0)) throw invalid(`staleUploadAgeMs must be >= 0`);
-    const verifyExistingUpTo = options.verifyExistingUpTo ?? 16 * MiB;
+    const verifyExistingUpTo = options.verifyExistingUpTo ?? VERIFY_EXISTING_UP_TO;
     if (!(verifyExistingUpTo >= 0)) throw invalid(`verifyExistingUpTo must be >= 0`);
     return {
         bucket: options.bucket,

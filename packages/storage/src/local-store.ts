@@ -27,6 +27,7 @@ import { fsyncDirectory, mkdirDurable, removeStaleTempFiles, tempFileName } from
 import { StoreError } from './errors.js';
 import { errnoCode, toStoreError } from './fs-errors.js';
 import type { GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store.js';
+import { VERIFY_EXISTING_UP_TO } from './object-store.js';
 
 /** Options of {@link createLocalStore}. */
 export interface LocalStoreOptions {
@@ -34,6 +35,12 @@ export interface LocalStoreOptions {
     root: string;
     /** Read-stream chunk size for `get` (default 1 MiB: small chunks slow hashing down). */
     readChunkSize?: number;
+    /**
+     * An object already stored under a put's checksum is re-hashed before it is trusted only up
+     * to this size; larger ones are checked by size alone (default {@link VERIFY_EXISTING_UP_TO},
+     * as the S3 store does).
+     */
+    verifyExistingUpTo?: number;
     /**
      * Start flushing a put to disk (datasync, not awaited) every this many bytes, so the closing
      * fsync overlaps the transfer instead of following it. Default 8 MiB; 0 flushes only at the end.
@@ -85,7 +92,7 @@ export function createLocalStore(options: LocalStoreOptions): ObjectStore {
         file: (options.fileMode ?? 0o440) & 0o555,
         dir: options.dirMode ?? 0o750,
         narrowRoot: options.narrowRoot ?? false,
-    });
+    }, options.verifyExistingUpTo ?? VERIFY_EXISTING_UP_TO);
 }
 
 class LocalStore implements ObjectStore {
@@ -95,12 +102,21 @@ class LocalStore implements ObjectStore {
     readonly #readChunkSize: number;
     readonly #flushEvery: number;
     readonly #modes: { file: number; dir: number; narrowRoot: boolean };
+    readonly #verifyExistingUpTo: number;
     #ready: Promise<void> | undefined;
     #closed = false;
     readonly #inFlight = new InFlight(() => (this.#closed ? this.#closedError() : undefined));
 
-    constructor(root: string, location: string, readChunkSize: number, flushEvery: number, modes: { file: number; dir: number; narrowRoot: boolean }) {
+    constructor(
+        root: string,
+        location: string,
+        readChunkSize: number,
+        flushEvery: number,
+        modes: { file: number; dir: number; narrowRoot: boolean },
+        verifyExistingUpTo: number,
+    ) {
         this.#flushEvery = flushEvery;
+        this.#verifyExistingUpTo = verifyExistingUpTo;
         this.#modes = modes;
         this.#root = root;
         this.#tempDir = join(root, TEMP_DIR);
@@ -447,13 +463,15 @@ class LocalStore implements ObjectStore {
 
     /**
      * Whether the object under `pointer` exists and holds exactly the bytes of `checksum` (and
-     * `size`, when given): its size is compared first, then its bytes are hashed.
+     * `size`, when given): its size is compared first, then its bytes are hashed, when it is no
+     * larger than `verifyExistingUpTo`.
      */
     async #inspect(pointer: string, checksum: string, size: number | undefined): Promise<{ state: 'absent' } | { state: 'damaged' } | { state: 'intact'; size: number }> {
         const path = join(this.#root, pointer);
         try {
             const info = await lstat(path);
             if (!info.isFile() || (size !== undefined && info.size !== size)) return { state: 'damaged' };
+            if (info.size > this.#verifyExistingUpTo) return { state: 'intact', size: info.size };
             const hash = createHash('sha256');
             let read = 0;
             for await (const chunk of createReadStream(path, { highWaterMark: this.#readChunkSize })) {

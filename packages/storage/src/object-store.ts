@@ -79,3 +79,10 @@ export interface ObjectStore extends AsyncDisposable {
     /** Waits for in-flight operations and releases resources. Idempotent. */
     close(): Promise<void>;
 }
+
+/**
+ * Before a put trusts an object already stored under its checksum, a store checks its size, and
+ * re-hashes its bytes only up to this size (16 MiB): reading a multi-GiB checkpoint again on
+ * every re-record of unchanged bytes would double the cost of the common case.
+ */
+export const VERIFY_EXISTING_UP_TO = 16 * 2 ** 20;

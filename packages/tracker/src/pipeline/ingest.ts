@@ -103,7 +103,8 @@ async function ingestOnce(path: string, store: ObjectStore, options: IngestOptio
 
 /**
  * A cached file version: the store gets the checksum up front and may skip without reading a
- * byte. If it lacks the object it reads the body, which only then opens a read pass (so the
+ * byte of the file (it checks its own copy: size, and content up to VERIFY_EXISTING_UP_TO). If it
+ * lacks the object it reads the body, which only then opens a read pass (so the
  * cached checksum is re-checked by the hasher as well as by the store).
  */
 async function ingestCached(
