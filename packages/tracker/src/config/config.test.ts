@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isTrackerError } from '@hyperprov/errors';
 import { CONFIG_VERSION, defaultConfig, parseConfig, readConfig, writeConfig } from './config.js';
-import { findProjectDir } from './project-dir.js';
+import { findProjectDir, pathWithin } from './project-dir.js';
 
 let root: string;
 beforeEach(async () => {
@@ -82,5 +82,16 @@ describe('config file', () => {
         const config = parseConfig({ ...defaultConfig('s3://b/p'), ledger: { backend: 'fabric', connection: 'fabric.json' } });
         expect(config.ledger).toEqual({ backend: 'fabric', connection: 'fabric.json' });
         expect(config.version).toBe(CONFIG_VERSION);
+    });
+});
+
+describe('pathWithin', () => {
+    it('gives the relative path of the folder itself and of what is inside, by whole segments', () => {
+        expect(pathWithin('/p', '/p')).toBe('');
+        expect(pathWithin('/p', '/p/a/b')).toBe(path.join('a', 'b'));
+        expect(pathWithin('/p', '/p/..data')).toBe('..data');
+        expect(pathWithin('/p', '/q')).toBeUndefined();
+        expect(pathWithin('/p/a', '/p')).toBeUndefined();
+        expect(pathWithin('/p', '/p/../q')).toBeUndefined();
     });
 });

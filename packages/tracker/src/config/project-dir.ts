@@ -75,3 +75,13 @@ async function kindOf(file: string): Promise<'file' | 'directory' | 'other' | 'n
         return 'none';
     }
 }
+
+/**
+ * `child`'s path relative to `parent` when it is `parent` itself ('') or inside it, else
+ * undefined. Compares whole path segments, so a sibling named `..data` is not taken for outside.
+ */
+export function pathWithin(parent: string, child: string): string | undefined {
+    const relative = path.relative(path.resolve(parent), path.resolve(child));
+    if (path.isAbsolute(relative) || relative === '..' || relative.startsWith(`..${path.sep}`)) return undefined;
+    return relative;
+}

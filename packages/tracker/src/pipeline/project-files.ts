@@ -7,6 +7,7 @@
  */
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { pathWithin } from '../config/project-dir.js';
 import { TrackerError } from '@hyperprov/errors';
 
 /**
@@ -25,8 +26,8 @@ export async function assertNotProjectFile(file: string, hyperprovDir: string, s
         return;
     }
     const hint = 'the project’s identity key, config and ledger are never recorded (they would be readable by anyone who can fetch); to share the certificate, copy identity/cert.pem out of .hyperprov/ first';
-    const inside = path.relative(ownDir, real);
-    if (inside === '' || (!inside.startsWith('..') && !path.isAbsolute(inside))) {
+    const inside = pathWithin(ownDir, real);
+    if (inside !== undefined) {
         throw new TrackerError('INVALID_ARGUMENT', `${file} is inside the project's .hyperprov/ (${inside.split(path.sep).join('/') || '.'}): ${hint}`);
     }
     const info = await stat(real);

@@ -15,7 +15,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { formatStoreUrl } from '@hyperprov/storage';
-import { HYPERPROV_DIRNAME } from '../config/project-dir.js';
+import { HYPERPROV_DIRNAME, pathWithin } from '../config/project-dir.js';
 import { parseStoreLocation, type StoreModes } from './registry.js';
 
 /** The store a project writes to, and store URLs of its older records that mean the same store. */
@@ -33,8 +33,8 @@ export interface ProjectStore {
 export function toProjectRelative(url: string, projectDir: string, cwd: string = projectDir): string {
     const parsed = parseStoreLocation(url, cwd, projectDir);
     if (parsed.kind !== 'file' || parsed.relative !== undefined) return formatStoreUrl(parsed);
-    const relative = path.relative(path.resolve(projectDir), parsed.root);
-    if (relative === '' || relative.startsWith('..') || path.isAbsolute(relative)) return formatStoreUrl(parsed);
+    const relative = pathWithin(projectDir, parsed.root);
+    if (relative === undefined || relative === '') return formatStoreUrl(parsed);
     return formatStoreUrl({ kind: 'file', root: parsed.root, relative: relative.split(path.sep).join('/') });
 }
 

@@ -4,7 +4,7 @@
  * so commands that never touch them do not pay for the AWS SDK, and a build without them still
  * works for local stores.
  */
-import path from 'node:path';
+import { pathWithin } from '../config/project-dir.js';
 import { createLocalStore, formatStoreUrl, parseStoreUrl, type ObjectStore, type StoreUrl } from '@hyperprov/storage';
 import { TrackerError } from '@hyperprov/errors';
 import { fromStoreError } from './store-errors.js';
@@ -157,8 +157,8 @@ export function createStoreRegistry(options: StoreRegistryOptions = {}): StoreRe
 }
 
 function isInside(dir: string, parent: string): boolean {
-    const relative = path.relative(path.resolve(parent), dir);
-    return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+    const relative = pathWithin(parent, dir);
+    return relative !== undefined && relative !== '';
 }
 
 async function loadStorePackage<T>(name: string, scheme: string, load: () => Promise<T>): Promise<T> {
