@@ -4,11 +4,12 @@
  * the team's warm builds use (-trimpath, -mod=vendor, the release's version stamp), so a warm Go
  * build cache turns the 2-4 minute compile into mostly cache hits. Every build happens in a
  * temporary folder beside the cache entry and is renamed into place with its VERSION.json already
- * written: an interrupted or concurrent build never leaves a partial install behind.
+ * written: an interrupted or concurrent build never leaves a partial install behind (callers
+ * hold the install lock, install-lock.ts, so two builds never share the temporary folder).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
-import { copyFile, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import { CommandError, runCommand } from '../run-command.js';
@@ -92,7 +93,11 @@ async function buildInto(finalDir: string, source: SourceTarball, env: NodeJS.Pr
     await checkGo(env);
     await verifySha256(tarball, source.sha256, env);
     await mkdir(dirname(finalDir), { recursive: true });
-    const staging = await mkdtemp(join(dirname(finalDir), `.build-${basename(finalDir)}-`));
+    // A fixed folder (the caller holds the install lock): Go's build cache keys cgo packages
+    // (sqlite3, zstd) by their source folder, so a random one would recompile them every time.
+    const staging = join(dirname(finalDir), `.build-${basename(finalDir)}`);
+    await rm(staging, { recursive: true, force: true });
+    await mkdir(staging);
     const started = Date.now();
     try {
         log(`[fabric-network] extracting ${source.file} (first install only; the build takes 2-4 minutes on 2 cores)`);

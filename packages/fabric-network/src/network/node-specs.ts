@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import type { FabricBinaries } from '../install/ensure.js';
 import { cryptoPaths } from './crypto-material.js';
-import { CA_REGISTRAR, CHANNEL, NODE_NAMES, ORDERER_MSP_ID, ORDERERS, ORGS, hostName, nodeKind, orgOf, portsOf, type NodeKind, type NodePorts } from './topology.js';
+import { CA_REGISTRAR, NODE_NAMES, ORDERER_MSP_ID, ORDERERS, ORGS, hostName, nodeKind, orgOf, portsOf, type NodeKind, type NodePorts } from './topology.js';
 
 /** How readiness is checked. */
 export type Readiness =
@@ -214,4 +214,3 @@ export function allPeersFlags(dir: string, basePort: number): string[] {
     return ORGS.flatMap((org) => ['--peerAddresses', `127.0.0.1:${portsOf(org.peer, basePort).listen}`, '--tlsRootCertFiles', cryptoPaths.orgTlsCa(dir, org)]);
 }
 
-export { CHANNEL };

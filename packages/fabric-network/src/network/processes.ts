@@ -5,7 +5,7 @@
  * start time from /proc, so a recycled pid is never taken for (or killed as) our node.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -112,4 +112,26 @@ function procStat(pid: number): string[] | undefined {
 function procStartTime(pid: number): string | undefined {
     // Field 22 overall; the slice after the command name starts at field 3.
     return procStat(pid)?.[19];
+}
+
+/**
+ * Last resort for test harnesses, from a process 'exit' handler (synchronous code only): SIGKILL
+ * every process group whose pid file is in `<dir>/run`, so a crashed or interrupted test run
+ * leaves no Fabric process behind.
+ */
+export function killAllSync(dir: string): void {
+    let files: string[];
+    try {
+        files = readdirSync(join(dir, 'run')).filter((f) => f.endsWith('.pid'));
+    } catch {
+        return;
+    }
+    for (const file of files) {
+        try {
+            const record = JSON.parse(readFileSync(join(dir, 'run', file), 'utf8')) as PidFile;
+            if (isOurProcess(record)) signalGroup(record.pid, 'SIGKILL');
+        } catch {
+            // unreadable pid file: nothing we can safely kill
+        }
+    }
 }
