@@ -109,7 +109,8 @@ async function createNetwork(dir: string, basePort: number, loggingSpec: string,
 }
 
 async function startNodes(dir: string, specs: readonly NodeSpec[], log: Log): Promise<void> {
-    for (const spec of specs) await checkPortsFree(Object.values(spec.ports) as number[], undefined, spec.name);
+    // A node stopped a moment ago may hold its sockets for a few more milliseconds.
+    for (const spec of specs) await checkPortsFree(Object.values(spec.ports) as number[], undefined, spec.name, 5000);
     for (const spec of specs) await startProcess(dir, spec);
     await Promise.all(specs.map((spec) => waitReady(dir, spec)));
     if (specs.length > 0) log(`[fabric-network] ready: ${specs.map((s) => s.name).join(', ')}`);
@@ -185,8 +186,8 @@ async function requireState(dir: string): Promise<NetworkState> {
     return state;
 }
 
-async function checkPortsFree(ports: number[], basePort?: number, node?: string): Promise<void> {
-    const busy = await busyPorts(ports, 0);
+async function checkPortsFree(ports: number[], basePort?: number, node?: string, waitMs = 0): Promise<void> {
+    const busy = await busyPorts(ports, waitMs);
     if (busy.length === 0) return;
     const what = node ? `${node}'s ports` : `the ports of base port ${basePort} (${ports[0]}-${ports[0] === undefined ? '' : (ports.at(-1) as number)})`;
     throw new TrackerError('LEDGER_UNAVAILABLE', `${what} ${busy.join(', ')} are in use (another network or program?): stop it, or choose another --base-port`);

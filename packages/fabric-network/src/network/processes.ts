@@ -88,7 +88,11 @@ function isOurProcess(record: PidFile): boolean {
     return record.startTime === undefined || now === undefined || now === record.startTime;
 }
 
-/** Alive and not a zombie (a killed child of this very process may linger until it is reaped). */
+/**
+ * Alive and not a zombie (a killed child of this very process lingers until it is reaped). A Go
+ * program's main thread can turn zombie while its other threads still exit, holding the sockets
+ * open: it only counts as gone once it has no thread left besides the zombie leader.
+ */
 function isAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
@@ -96,7 +100,12 @@ function isAlive(pid: number): boolean {
         if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
     }
     const state = procStat(pid)?.[0];
-    return state !== 'Z' && state !== 'X';
+    if (state !== 'Z' && state !== 'X') return true;
+    try {
+        return readdirSync(`/proc/${pid}/task`).length > 1;
+    } catch {
+        return false;
+    }
 }
 
 /** Fields of /proc/<pid>/stat after the command name (state first), or undefined without /proc. */
