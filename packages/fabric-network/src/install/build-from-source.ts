@@ -5,7 +5,7 @@
  * build cache turns the 2-4 minute compile into mostly cache hits. Every build happens in a
  * temporary folder beside the cache entry and is renamed into place with its VERSION.json already
  * written: an interrupted or concurrent build never leaves a partial install behind (callers
- * hold the install lock, install-lock.ts, so two builds never share the temporary folder).
+ * hold the install lock, folder-lock.ts, so two builds never share the temporary folder).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';

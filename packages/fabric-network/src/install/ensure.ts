@@ -3,8 +3,10 @@
  * cache) or else built from the source tarballs into the cache. Later calls are cheap: a cached
  * install is recognised by its VERSION.json without running anything.
  */
+import { join } from 'node:path';
+import { withFolderLock } from '../folder-lock.js';
 import { buildFabric, buildFabricCa, notInstallableError, type Log } from './build-from-source.js';
-import { withInstallLock } from './install-lock.js';
+import { hyperprovCacheDir } from './cache-paths.js';
 import { findFabric, findFabricCa, type FabricCaInstall, type FabricInstall } from './locate.js';
 
 export interface FabricBinaries {
@@ -28,7 +30,7 @@ export async function ensureFabricBinaries(options: EnsureOptions = {}): Promise
 
 /** Builds under the install lock, unless another process installed it while we waited for the lock. */
 async function buildOnce<T extends { source: string }>(name: string, env: NodeJS.ProcessEnv, log: Log, find: () => Promise<T | undefined>, build: () => Promise<unknown>): Promise<T> {
-    return withInstallLock(name, env, log, async () => {
+    return withFolderLock(join(hyperprovCacheDir(env), name, '.install-lock'), `${name} install`, log, async () => {
         const found = await find();
         if (found) return found;
         await build();

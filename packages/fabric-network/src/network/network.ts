@@ -3,15 +3,17 @@
  * with the same specs and ledgers), `stopNetwork` (every process, then check the ports are free;
  * optionally wipe), and `stopNode`/`startNode` for fault tests.
  */
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TrackerError } from '@hyperprov/errors';
 import { blankVmEndpoint } from '../install/core-yaml.js';
-import { ensureFabricBinaries } from '../install/ensure.js';
+import { withFolderLock } from '../folder-lock.js';
+import { ensureFabricBinaries, type FabricBinaries } from '../install/ensure.js';
 import { ccaasPackage } from './chaincode-package.js';
 import { approveAndCommit, installOnPeers, waitForChaincode, type LifecycleInputs } from './chaincode-lifecycle.js';
-import { locateChaincode } from './chaincode-location.js';
+import { locateChaincode, type ChaincodeLocation } from './chaincode-location.js';
 import { generateGenesisBlock } from './channel-config.js';
 import { joinOrderers, joinPeers } from './channel-join.js';
 import { writeConnectionFile } from './connection-file.js';
@@ -43,12 +45,19 @@ export interface StartResult extends NetworkStatus {
 }
 
 const DEFAULT_LOGGING_SPEC = 'warning:orderer.consensus.etcdraft=info';
+/** The lock folder inside the network folder: one command changes a network at a time. */
+const LOCK = '.lock';
+const lockOf = (dir: string): string => join(dir, LOCK);
 
 export async function startNetwork(options: StartOptions): Promise<StartResult> {
     const started = Date.now();
     const dir = resolve(options.dir);
-    const env = options.env ?? process.env;
     const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+    return withFolderLock(lockOf(dir), `hyperprov-network command on ${dir}`, log, () => startLocked(dir, options, log, started));
+}
+
+async function startLocked(dir: string, options: StartOptions, log: Log, started: number): Promise<StartResult> {
+    const env = options.env ?? process.env;
     let state = await readState(dir);
     if (state && options.basePort !== undefined && options.basePort !== state.basePort) {
         throw new TrackerError('INVALID_ARGUMENT', `${dir} holds a network on base port ${state.basePort}, not ${options.basePort}: bring it up without --base-port, or remove it with \`hyperprov-network down --wipe --dir ${dir}\``);
@@ -77,13 +86,23 @@ export async function startNetwork(options: StartOptions): Promise<StartResult> 
 /** Generates everything once: config copies, crypto material, genesis block, package id, node specs. */
 async function createNetwork(dir: string, basePort: number, loggingSpec: string, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
     checkBasePort(basePort);
-    const entries = await readdir(dir).catch(() => [] as string[]);
+    const entries = (await readdir(dir).catch(() => [] as string[])).filter((name) => name !== LOCK);
     if (entries.length > 0) {
         throw new TrackerError('ALREADY_EXISTS', `${dir} is not empty and holds no network (${stateFile(dir)} is missing): choose an empty or new folder for --dir`);
     }
     await checkPortsFree(allPorts(basePort), basePort);
     const binaries = await ensureFabricBinaries({ env, log });
     const chaincode = locateChaincode();
+    try {
+        return await generate(dir, basePort, loggingSpec, binaries, chaincode, env);
+    } catch (error) {
+        // The folder was empty: leave it so, and the next `up` starts from scratch instead of refusing a half-made folder.
+        for (const name of await readdir(dir).catch(() => [] as string[])) if (name !== LOCK) await rm(join(dir, name), { recursive: true, force: true });
+        throw error;
+    }
+}
+
+async function generate(dir: string, basePort: number, loggingSpec: string, binaries: FabricBinaries, chaincode: ChaincodeLocation, env: NodeJS.ProcessEnv): Promise<NetworkState> {
     for (const sub of ['config/configtx', 'channel', 'crypto', 'data', 'logs', 'run', 'home', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
     // Our own copies: the peer must see vm.endpoint blanked, whoever's release the binaries come from.
     const core = await readFile(join(binaries.fabric.configDir, 'core.yaml'), 'utf8');
@@ -147,9 +166,14 @@ export interface StopResult {
 /** Stops every node (SIGTERM, then SIGKILL after 10 s), checks the network's ports are free, and with `wipe` removes the folder. */
 export async function stopNetwork(options: { dir: string; wipe?: boolean }): Promise<StopResult> {
     const dir = resolve(options.dir);
+    if (!existsSync(dir)) return { dir, stopped: [], wiped: false };
+    return withFolderLock(lockOf(dir), `hyperprov-network command on ${dir}`, () => {}, () => stopLocked(dir, options));
+}
+
+async function stopLocked(dir: string, options: { wipe?: boolean }): Promise<StopResult> {
     const state = await readState(dir);
     if (!state) {
-        if (options.wipe && (await readdir(dir).catch(() => [])).length > 0) {
+        if (options.wipe && (await readdir(dir).catch(() => [])).some((name) => name !== LOCK)) {
             throw new TrackerError('INVALID_ARGUMENT', `${dir} holds no network (no network.json): not removing it`);
         }
         return { dir, stopped: [], wiped: false };
@@ -176,7 +200,7 @@ export async function startNode(options: { dir: string; name: string }): Promise
     const spec = specOf(state, options.name);
     const running = await runningPid(dir, spec.name);
     if (running !== undefined) return { name: spec.name, pid: running, wasRunning: true };
-    await startNodes(dir, [spec], () => {});
+    await withFolderLock(lockOf(dir), `hyperprov-network command on ${dir}`, () => {}, () => startNodes(dir, [spec], () => {}));
     return { name: spec.name, pid: (await runningPid(dir, spec.name)) as number, wasRunning: false };
 }
 

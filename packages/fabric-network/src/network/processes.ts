@@ -5,10 +5,11 @@
  * start time from /proc, so a recycled pid is never taken for (or killed as) our node.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TrackerError } from '@hyperprov/errors';
 import type { NodeSpec } from './node-specs.js';
 
 interface PidFile {
@@ -27,6 +28,9 @@ function pidFile(dir: string, name: string): string {
 
 /** Starts the node's process and records its pid. Does not wait for readiness. */
 export async function startProcess(dir: string, spec: NodeSpec): Promise<number> {
+    if (!existsSync(spec.program)) {
+        throw new TrackerError('NOT_INITIALIZED', `${spec.name}'s program ${spec.program} is gone (the network was made with it): run \`hyperprov-network install\` to rebuild the cache, or \`down --wipe\` and \`up\` to make the network with the binaries found now`);
+    }
     await Promise.all(['logs', 'run', 'home', 'tmp'].map((sub) => mkdir(join(dir, sub), { recursive: true })));
     await mkdir(spec.cwd, { recursive: true });
     const log = openSync(logFile(dir, spec.name), 'a');
