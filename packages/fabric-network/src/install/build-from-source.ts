@@ -29,7 +29,7 @@ import {
 } from '../versions.js';
 import { fabricCacheDir, fabricCaCacheDir, fabricSourceDir } from './cache-paths.js';
 import { blankVmEndpoint } from './core-yaml.js';
-import { readStamp } from './locate.js';
+import { caVersion, fabricVersion, readStamp } from './locate.js';
 
 export type Log = (line: string) => void;
 
@@ -49,6 +49,7 @@ export async function buildFabric(env: NodeJS.ProcessEnv, log: Log): Promise<str
         for (const program of CCAAS_BUILDER_PROGRAMS) {
             await goBuild(`ccaas_builder ${program}`, ['-o', join(out, 'builders', 'ccaas', 'bin', program), `./cmd/${program}`], join(src, 'ccaas_builder'), builderEnv, log);
         }
+        await checkBuiltVersion(join(out, 'bin', 'peer'), FABRIC_VERSION, fabricVersion);
         await mkdir(join(out, 'config'), { recursive: true });
         for (const file of FABRIC_CONFIG_FILES) await copyFile(join(src, 'sampleconfig', file), join(out, 'config', file));
         const core = join(out, 'config', 'core.yaml');
@@ -67,6 +68,7 @@ export async function buildFabricCa(env: NodeJS.ProcessEnv, log: Log): Promise<s
         for (const program of FABRIC_CA_PROGRAMS) {
             await goBuild(program, ['-ldflags', FABRIC_CA_LDFLAGS, '-o', join(out, 'bin', program), `./cmd/${program}`], src, goEnv, log);
         }
+        await checkBuiltVersion(join(out, 'bin', 'fabric-ca-server'), FABRIC_CA_VERSION, caVersion);
         return { fabricCa: FABRIC_CA_VERSION };
     });
     return finalDir;
@@ -116,6 +118,12 @@ async function buildInto(finalDir: string, source: SourceTarball, env: NodeJS.Pr
     } finally {
         await rm(staging, { recursive: true, force: true });
     }
+}
+
+/** The stamp must say what the binary says: `peer version` / `fabric-ca-server version` of the fresh build. */
+async function checkBuiltVersion(program: string, expected: string, read: (program: string) => Promise<string>): Promise<void> {
+    const actual = await read(program);
+    if (actual !== expected) throw new TrackerError('INTERNAL', `${program} reports version ${actual} after the build, expected ${expected}`);
 }
 
 async function goBuild(what: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, log: Log): Promise<void> {
