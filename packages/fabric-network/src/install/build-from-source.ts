@@ -102,7 +102,7 @@ async function buildInto(finalDir: string, source: SourceTarball, env: NodeJS.Pr
     await mkdir(staging);
     const started = Date.now();
     try {
-        log(`[fabric-network] extracting ${source.file} (first install only; the build takes 2-4 minutes on 2 cores)`);
+        log(`[fabric-network] extracting ${source.file} (first install only; on 2 cores the build takes about 4-6 minutes with an empty Go build cache, under 2 with a warm one)`);
         await runCommand('tar', ['-xJf', tarball, '-C', staging], { env });
         const out = join(staging, 'out');
         const stamp = await build(join(staging, source.topDir), out);
