@@ -161,6 +161,26 @@ describe('faults', () => {
         await converged(before + 1);
     });
 
+    it('a killed Raft leader is replaced within seconds and submits go on', async () => {
+        const { status } = await heights();
+        const leader = status.raftLeader as string;
+        expect(leader).toMatch(/^orderer[123]$/);
+        const killed = Date.now();
+        await stopNode({ dir, name: leader });
+        let next: string | undefined;
+        while (!next && Date.now() - killed < 15_000) {
+            next = (await networkStatus({ dir })).nodes.find((n) => n.leader && n.name !== leader)?.name;
+            if (!next) await sleep(100);
+        }
+        const electedMs = Date.now() - killed;
+        expect(next, 'no new leader within 15 s').toBeDefined();
+        const before = (await heights()).peers[0] as number;
+        await invokeChaincode(dir, 'set', [recordInput('int/leader-killed')], { orderer: next as string });
+        console.log(`[fabric-network] leader ${leader} killed: new leader ${next} after ${electedMs} ms, first commit after ${Date.now() - killed} ms`);
+        await startNode({ dir, name: leader });
+        await converged(before + 1);
+    });
+
     it('stops gracefully with SIGTERM too', async () => {
         expect((await stopNode({ dir, name: 'chaincode', signal: 'SIGTERM' })).wasRunning).toBe(true);
         await startNode({ dir, name: 'chaincode' });
