@@ -47,6 +47,7 @@ export async function networkStatus(options: { dir: string }): Promise<NetworkSt
     if (!state) return { dir, exists: false, channel: CHANNEL, running: false, nodes: [] };
     const nodes = await Promise.all(state.nodes.map((spec) => nodeStatus(dir, state, spec)));
     const file = connectionFile(dir);
+    const leader = nodes.find((n) => n.leader)?.name;
     return {
         dir,
         exists: true,
@@ -54,7 +55,7 @@ export async function networkStatus(options: { dir: string }): Promise<NetworkSt
         channel: CHANNEL,
         running: nodes.every((n) => n.running),
         nodes,
-        ...(nodes.find((n) => n.leader)?.name ? { raftLeader: nodes.find((n) => n.leader)?.name } : {}),
+        ...(leader ? { raftLeader: leader } : {}),
         ...(existsSync(file) ? { connectionFile: file } : {}),
     };
 }

@@ -23,7 +23,7 @@ import { networkStatus, type NetworkStatus } from './network-status.js';
 import { nodeSpecs, type NodeSpec } from './node-specs.js';
 import { runningPid, startProcess, stopProcess } from './processes.js';
 import { portFree, waitReady } from './readiness.js';
-import { CHAINCODE_LABEL, DEFAULT_BASE_PORT, allPorts, checkBasePort, portsOf } from './topology.js';
+import { CHAINCODE, CHAINCODE_LABEL, CHANNEL, DEFAULT_BASE_PORT, allPorts, checkBasePort, portsOf } from './topology.js';
 
 type Log = (line: string) => void;
 
@@ -94,7 +94,7 @@ async function createNetwork(dir: string, basePort: number, loggingSpec: string,
     const binaries = await ensureFabricBinaries({ env, log });
     const chaincode = locateChaincode();
     try {
-        return await generate(dir, basePort, loggingSpec, binaries, chaincode, env);
+        return await generate(dir, basePort, loggingSpec, binaries, chaincode, env, log);
     } catch (error) {
         // The folder was empty: leave it so, and the next `up` starts from scratch instead of refusing a half-made folder.
         for (const name of await readdir(dir).catch(() => [] as string[])) if (name !== LOCK) await rm(join(dir, name), { recursive: true, force: true });
@@ -102,13 +102,14 @@ async function createNetwork(dir: string, basePort: number, loggingSpec: string,
     }
 }
 
-async function generate(dir: string, basePort: number, loggingSpec: string, binaries: FabricBinaries, chaincode: ChaincodeLocation, env: NodeJS.ProcessEnv): Promise<NetworkState> {
+async function generate(dir: string, basePort: number, loggingSpec: string, binaries: FabricBinaries, chaincode: ChaincodeLocation, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
     for (const sub of ['config/configtx', 'channel', 'crypto', 'data', 'logs', 'run', 'home', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
     // Our own copies: the peer must see vm.endpoint blanked, whoever's release the binaries come from.
     const core = await readFile(join(binaries.fabric.configDir, 'core.yaml'), 'utf8');
     await writeFile(join(dir, 'config', 'core.yaml'), blankVmEndpoint(core));
     await copyFile(join(binaries.fabric.configDir, 'orderer.yaml'), join(dir, 'config', 'orderer.yaml'));
     const toolEnv = { PATH: env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home') };
+    log(`[fabric-network] creating a network in ${dir} (base port ${basePort}): crypto material, genesis block`);
     await generateCryptoMaterial(dir, join(binaries.fabric.binDir, 'cryptogen'), toolEnv);
     await generateGenesisBlock(dir, basePort, join(binaries.fabric.binDir, 'configtxgen'), toolEnv);
     const { packageId } = ccaasPackage(CHAINCODE_LABEL, `127.0.0.1:${portsOf('chaincode', basePort).listen}`);
@@ -139,6 +140,7 @@ async function startNodes(dir: string, specs: readonly NodeSpec[], log: Log): Pr
 async function setUpChannel(dir: string, state: NetworkState, log: Log): Promise<void> {
     const peer = join(state.fabricBinDir, 'peer');
     if (!state.steps.channelJoined) {
+        log(`[fabric-network] joining channel ${CHANNEL}: 3 orderers, 2 peers`);
         await joinOrderers(dir, state.basePort);
         await joinPeers(dir, state.basePort, peer);
         state.steps.channelJoined = true;
@@ -148,6 +150,7 @@ async function setUpChannel(dir: string, state: NetworkState, log: Log): Promise
     const inputs: LifecycleInputs = { dir, basePort: state.basePort, peer, packageId: state.packageId, packageBytes: pkg.bytes, log };
     if (!state.steps.chaincodeCommitted) {
         if (pkg.packageId !== state.packageId) throw new TrackerError('INTERNAL', `the chaincode package id changed (${state.packageId} -> ${pkg.packageId}); the package must be reproducible`);
+        log(`[fabric-network] deploying chaincode ${CHAINCODE} (${state.packageId.slice(0, 22)}…): install, approve Org1MSP and Org2MSP, commit`);
         await installOnPeers(inputs);
         await approveAndCommit(inputs);
         state.steps.chaincodeCommitted = true;
