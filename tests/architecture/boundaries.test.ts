@@ -32,6 +32,8 @@ const ALLOWED: Record<string, readonly string[]> = {
         '@hyperprov/storage-sshfs',
     ],
     '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage'],
+    // Runs a Fabric network; it only locates the contract's package folder, never loads the contract.
+    '@hyperprov/fabric-network': ['@hyperprov/errors'],
 };
 
 /** Extra workspace imports test code may make (fixtures, servers, other layers to drive). */
@@ -50,6 +52,9 @@ const TEST_ALLOWED: Record<string, readonly string[]> = {
 const USED_WITHOUT_IMPORT: Record<string, readonly string[]> = {
     // `npm start` runs fabric-shim's `fabric-chaincode-node server` (chaincode as a service).
     '@hyperprov/chaincode': ['fabric-shim'],
+    // The network runs the built contract as a chaincode server: it resolves the package's folder
+    // (createRequire(...).resolve of its package.json) and fabric-shim's cli.js from there.
+    '@hyperprov/fabric-network': ['@hyperprov/chaincode'],
 };
 
 /** Packages every workspace may use in test code without declaring them (root devDependencies). */

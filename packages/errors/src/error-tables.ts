@@ -20,6 +20,7 @@ export const EXIT_CODES: Readonly<Record<TrackerErrorCode, number>> = {
     CONFLICT: 12,
     TIMEOUT: 13,
     ABORTED: 14,
+    PERMISSION_DENIED: 15,
     // 70 and 74 are sysexits' EX_SOFTWARE and EX_IOERR.
     IO_ERROR: 74,
     INTERNAL: 70,
@@ -40,6 +41,7 @@ export const ERROR_HINTS: Readonly<Record<TrackerErrorCode, string>> = {
     CONFLICT: 'a concurrent write conflicted; run the command again',
     TIMEOUT: 'the operation did not finish in time; check the ledger and store, then retry (`hyperprov get <key>` shows what was recorded)',
     ABORTED: 'the operation was interrupted; nothing was recorded unless it was reported',
+    PERMISSION_DENIED: 'the identity was refused: check which one the project uses (`hyperprov status`), enroll one the network accepts (`hyperprov enroll`), or ask the CA admin for the rights',
     IO_ERROR: 'free disk space or fix the device (or write the output elsewhere), then run the command again; what the command recorded before the failure stays recorded (`hyperprov status` shows the ledger height)',
     INTERNAL: 'this is a bug: rerun with HYPERPROV_DEBUG=1 and report the output',
 };
@@ -62,6 +64,7 @@ export const HTTP_STATUSES: Readonly<Record<TrackerErrorCode, number>> = {
     CONFLICT: 409,
     TIMEOUT: 504,
     ABORTED: 499,
+    PERMISSION_DENIED: 403,
     // The server's own disk or device failed: not something the caller can fix.
     IO_ERROR: 500,
     INTERNAL: 500,

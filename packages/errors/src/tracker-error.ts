@@ -33,6 +33,8 @@ export type TrackerErrorCode =
     | 'ABORTED'
     /** Reading or writing a local file or stream failed (disk full, device error), e.g. the CLI's stdout. */
     | 'IO_ERROR'
+    /** The ledger or a CA refused who is asking: unknown identity, wrong secret, missing rights. */
+    | 'PERMISSION_DENIED'
     /** A bug or an unexpected failure. */
     | 'INTERNAL';
 
@@ -51,6 +53,7 @@ export const TRACKER_ERROR_CODES: readonly TrackerErrorCode[] = [
     'TIMEOUT',
     'ABORTED',
     'IO_ERROR',
+    'PERMISSION_DENIED',
     'INTERNAL',
 ];
 
