@@ -21,8 +21,9 @@ import { findOrganization, loadConnectionFile, type FabricConnection, type Fabri
 import { gatewayContractPort } from './contract-port.js';
 import { translateGatewayError } from './gateway-errors.js';
 import { openPeerSession, waitForReady, type PeerSession } from './peer-session.js';
+import { peerVerifySource } from './verify-source.js';
 import { TransactionRunner, type RunnerTimeouts } from './transaction-runner.js';
-import { verifyFabricChain, type OtherPeer } from './verify.js';
+import { verifyFabricChain } from './verify.js';
 
 /** Deadlines, in ms. */
 export interface FabricTimeouts extends RunnerTimeouts {
@@ -209,61 +210,20 @@ class FabricLedgerImpl implements FabricLedger {
     async verify(): Promise<LedgerVerification> {
         this.#checkOpen();
         this.#enter();
-        const others: PeerSession[] = [];
+        const source = peerVerifySource({
+            connection: this.connection,
+            organization: this.organization,
+            session: this.#session,
+            identity: this.#identity,
+            queryTimeoutMs: this.#timeouts.evaluateMs,
+            evaluate: (fn, args) => this.evaluate(fn, args),
+        });
         try {
-            const session = this.#session;
-            return await verifyFabricChain({
-                namespace: this.connection.chaincode,
-                chainInfo: () => session.queries.chainInfo(),
-                blocks: () => {
-                    const opened = session.network.getBlockEvents({ startBlock: 0n });
-                    let close: (() => void) | undefined;
-                    return {
-                        close: () => close?.(),
-                        async *[Symbol.asyncIterator]() {
-                            const stream = await opened.catch((error: unknown) => {
-                                throw translateGatewayError(error, { fn: 'block events', peer: session.label });
-                            });
-                            close = () => stream.close();
-                            try {
-                                yield* stream;
-                            } catch (error) {
-                                throw translateGatewayError(error, { fn: 'block events', peer: session.label });
-                            } finally {
-                                stream.close();
-                            }
-                        },
-                    };
-                },
-                evaluate: (fn, args) => this.evaluate(fn, args),
-                isValidTransaction: async (txId) => (await session.queries.validationCode(txId)) === 0,
-                otherPeers: async () => this.#otherPeers(others),
-            });
+            return await verifyFabricChain(source);
         } finally {
-            for (const other of others) other.close();
+            source.close();
             this.#leave();
         }
-    }
-
-    /** One session per other organisation's first peer, closed by verify(). */
-    async #otherPeers(opened: PeerSession[]): Promise<OtherPeer[]> {
-        const peers: OtherPeer[] = [];
-        for (const org of this.connection.organizations) {
-            if (org.mspId === this.organization.mspId) continue;
-            const peer = org.peers[0];
-            if (!peer) continue;
-            const session = openPeerSession({
-                peer,
-                peerMspId: org.mspId,
-                identity: this.#identity,
-                channel: this.connection.channel,
-                chaincode: this.connection.chaincode,
-                queryTimeoutMs: this.#timeouts.evaluateMs,
-            });
-            opened.push(session);
-            peers.push({ label: `${org.name}'s peer ${session.label}`, chainInfo: () => session.queries.chainInfo(), block: (n) => session.queries.block(n) });
-        }
-        return peers;
     }
 
     close(): Promise<void> {

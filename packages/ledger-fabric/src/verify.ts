@@ -122,12 +122,15 @@ export class RecordReplay {
     }
 }
 
+/** Blocks in order; close() ends the stream early. */
+export type BlockStream = AsyncIterable<common.Block> & { close?(): void };
+
 /** What verifyFabricChain needs from the ledger. */
 export interface VerifySource {
     /** The gateway peer's chain head. */
     chainInfo(): Promise<ChainInfo>;
     /** Blocks from 0 on, in order (the stream may go on past the height; it is closed early). */
-    blocks(): AsyncIterable<common.Block> & { close?(): void };
+    blocks(): BlockStream;
     /** A contract query on the gateway peer. */
     evaluate(fn: string, args: string[]): Promise<string>;
     /** Whether transaction `txId` is committed VALID (for records newer than the scan). */
