@@ -21,6 +21,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/storage-sshfs': ['@hyperprov/storage'],
     '@hyperprov/ledger': ['@hyperprov/errors', '@hyperprov/chaincode/protocol'],
     '@hyperprov/ledger-embedded': ['@hyperprov/errors', '@hyperprov/ledger', '@hyperprov/chaincode', '@hyperprov/chaincode/protocol', '@hyperprov/chaincode/queries'],
+    '@hyperprov/ledger-fabric': ['@hyperprov/errors', '@hyperprov/ledger', '@hyperprov/chaincode/protocol'],
     '@hyperprov/tracker': [
         '@hyperprov/errors',
         '@hyperprov/chaincode/protocol',
@@ -39,6 +40,7 @@ const ALLOWED: Record<string, readonly string[]> = {
 const TEST_ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/ledger': ['@hyperprov/ledger/conformance'],
     '@hyperprov/ledger-embedded': ['@hyperprov/ledger/conformance'],
+    '@hyperprov/ledger-fabric': ['@hyperprov/ledger/conformance', '@hyperprov/fabric-network/testing'],
     '@hyperprov/tracker': ['@hyperprov/storage/conformance', '@hyperprov/storage-s3/testing', '@hyperprov/storage-sshfs/testing'],
     '@hyperprov/cli': ['@hyperprov/storage-s3', '@hyperprov/storage-s3/testing', '@hyperprov/storage-sshfs', '@hyperprov/storage-sshfs/testing', '@hyperprov/tracker/pipeline', '@hyperprov/tracker/hashing', '@hyperprov/tracker/manifests'],
     '@hyperprov/storage-s3': ['@hyperprov/storage/conformance'],
@@ -129,6 +131,19 @@ describe('package boundaries', () => {
             expect(unused, 'declared in dependencies but imported only by tests (make it a devDependency) or not at all').toEqual([]);
         });
     }
+});
+
+describe('Fabric client', () => {
+    /** The Fabric Gateway client (and its gRPC stack) stays behind the Fabric ledger backend. */
+    const FABRIC_CLIENT = ['@hyperledger/fabric-gateway'];
+    const FABRIC_CLIENT_OWNER = '@hyperprov/ledger-fabric';
+
+    it(`only ${FABRIC_CLIENT_OWNER} imports ${FABRIC_CLIENT.join(', ')}`, () => {
+        const wrong = packages
+            .filter((p) => p.name !== FABRIC_CLIENT_OWNER)
+            .flatMap((p) => p.files.flatMap((f) => f.specifiers.filter((s) => FABRIC_CLIENT.includes(packageOf(s) ?? '')).map((s) => `${f.file}: ${s}`)));
+        expect(wrong).toEqual([]);
+    });
 });
 
 describe('browser-safe entries', () => {

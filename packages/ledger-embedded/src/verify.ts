@@ -11,30 +11,13 @@ import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createSignatureVerifier } from '@hyperprov/ledger';
-import type { LocalIdentity } from '@hyperprov/ledger';
+import type { LedgerProblem, LedgerVerification, LocalIdentity } from '@hyperprov/ledger';
 import { decodeBlock, hashProblem, signatureValid, GENESIS_PREVIOUS_HASH, type DecodedBlock } from './block.js';
 import type { BlockFile } from './block-file.js';
 import { NS_BLOCK, NS_HISTORY, NS_META, NS_STATE, NS_TX, appliedFromDecoded, blockOps, openDb, type BatchOp, type Db } from './state-db.js';
 
-/** One thing verify() found wrong. */
-export interface LedgerProblem {
-    /** Number of the block concerned, when there is one. */
-    block?: number;
-    /** State key concerned, when there is one. */
-    key?: string;
-    message: string;
-}
-
-/** Result of EmbeddedLedger.verify(). */
-export interface LedgerVerification {
-    ok: boolean;
-    /** Number of blocks checked (the ledger height). */
-    height: bigint;
-    /** In order of discovery: chain problems first (the first bad block first), then state. */
-    problems: LedgerProblem[];
-    /** Things worth knowing that are not problems (e.g. an interrupted write the next write cuts off). */
-    notes?: string[];
-}
+// The result types live in @hyperprov/ledger (shared with the Fabric backend); re-exported for old importers.
+export type { LedgerProblem, LedgerVerification };
 
 /** A consistent point of the ledger to verify. */
 export interface VerifyInput {

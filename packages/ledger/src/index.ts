@@ -5,6 +5,7 @@
  * conformance suite every backend runs is at `@hyperprov/ledger/conformance`.
  */
 export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo, LedgerAttention } from './ledger.js';
+export type { LedgerVerification, LedgerProblem } from './verification.js';
 export { translateContractError, type ContractErrorContext } from './contract-errors.js';
 export {
     createLocalIdentity,

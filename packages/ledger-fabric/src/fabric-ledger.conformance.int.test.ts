@@ -1,0 +1,16 @@
+/** Runs the Ledger conformance suite against a real Fabric network (see src/testing/fabric-network-setup.ts). */
+import { inject } from 'vitest';
+import { describeLedgerConformance } from '@hyperprov/ledger/conformance';
+import { loadConnectionFile } from './connection-file.js';
+import { loadConnectionUser } from './connection-identity.js';
+import { openFabricLedger } from './fabric-ledger.js';
+
+describeLedgerConformance(
+    'fabric',
+    async () => {
+        const connection = await loadConnectionFile(inject('fabricConnection'));
+        const ledger = await openFabricLedger({ connection, identity: await loadConnectionUser(connection, { org: 'Org1', user: 'User1' }) });
+        return { ledger, cleanup: () => ledger.close() };
+    },
+    { timeout: 60_000 },
+);
