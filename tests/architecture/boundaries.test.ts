@@ -27,6 +27,7 @@ const ALLOWED: Record<string, readonly string[]> = {
         '@hyperprov/chaincode/protocol',
         '@hyperprov/ledger',
         '@hyperprov/ledger-embedded',
+        '@hyperprov/ledger-fabric',
         '@hyperprov/storage',
         '@hyperprov/storage-s3',
         '@hyperprov/storage-sshfs',

@@ -8,6 +8,7 @@ import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
+import { enrollCommand } from './commands/enroll.js';
 import { fetchCommand } from './commands/fetch.js';
 import { gcCommand } from './commands/gc.js';
 import { getCommand } from './commands/get.js';
@@ -48,6 +49,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     fetchCommand,
     gcCommand,
     statusCommand,
+    enrollCommand,
 ];
 
 /** Options every command takes, besides its own. */

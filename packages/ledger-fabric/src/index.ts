@@ -24,3 +24,14 @@ export {
     type FabricUserFiles,
 } from './connection-file.js';
 export { loadConnectionUser, type ConnectionUserOptions } from './connection-identity.js';
+export {
+    caInfo,
+    enroll,
+    register,
+    registerAndEnroll,
+    type CaAttribute,
+    type CaCredentials,
+    type EnrolledIdentity,
+    type FabricCaEndpoint,
+    type RegisterAndEnrollOptions,
+} from './ca/index.js';

@@ -4,11 +4,14 @@
  */
 export { initTracker } from './project/init-project.js';
 export { openTracker } from './project/open-project.js';
+export { enrollIdentity } from './project/enroll-identity.js';
 export type {
     Tracker,
     OpenTrackerOptions,
     InitTrackerOptions,
     InitResult,
+    EnrollOptions,
+    EnrollResult,
     VerifyOptions,
     VerifyReport,
     OrphanSummary,

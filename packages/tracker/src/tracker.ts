@@ -48,8 +48,45 @@ export interface InitTrackerOptions {
     store?: string;
     /** `fsync` (default) or `none` (throwaway runs only). */
     durability?: 'fsync' | 'none';
-    /** MSP id of the new identity; default `LocalMSP`. */
+    /** MSP id of the new identity; default `LocalMSP`. Embedded ledger only: on Fabric the MSP is the org's. */
     mspId?: string;
+    /**
+     * Record on a Hyperledger Fabric network instead of the embedded ledger: its connection file
+     * (copied into the project), the organisation whose peer is the gateway (name or MSP id;
+     * default the first), and which of that organisation's users in the file signs (default
+     * `User1`, else the first). `hyperprov enroll` can later switch to a CA-enrolled user.
+     */
+    fabric?: { connection: string; org?: string; user?: string };
+}
+
+/** Options of {@link enrollIdentity}. */
+export interface EnrollOptions {
+    /** A directory inside the project; default the working directory. */
+    dir?: string;
+    /** Enrollment id of the user (its certificate's common name). */
+    user: string;
+    /** The user's secret when it is already registered; without it the user is registered first. */
+    secret?: string;
+    /** URL of the Fabric CA; default the CA of the project's organisation in its connection file. */
+    ca?: string;
+    /** Registrar that registers the user; default the registrar the connection file names. */
+    registrar?: { enrollId: string; enrollSecret: string };
+    /** Attributes written into the certificate (Fabric CA `ecert` attributes), readable by the chaincode. */
+    attributes?: readonly { name: string; value: string }[];
+}
+
+/** What {@link enrollIdentity} did. */
+export interface EnrollResult {
+    user: string;
+    mspId: string;
+    /** Subject of the new certificate, as the chaincode sees it in every record's creator. */
+    subject: string;
+    /** Whether the user was registered now (false: it had a secret). */
+    registered: boolean;
+    /** The project's identity folder now, holding cert.pem and key.pem (mode 0600). */
+    identityDir: string;
+    certificate: string;
+    attributes: readonly { name: string; value: string }[];
 }
 
 /** What {@link initTracker} created. */
@@ -172,6 +209,8 @@ export interface FileCheck {
 export interface TrackerStatus {
     projectDir: string;
     store: string;
+    /** The identity that signs new records: MSP id and certificate subject. */
+    identity: { mspId: string; subject: string };
     ledger: {
         backend: LedgerInfo['backend'];
         height: string;

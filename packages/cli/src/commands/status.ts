@@ -21,6 +21,7 @@ export function statusCommand(ctx: CliContext): CommandSpec<GlobalArgs> {
                         `ledger   ${status.ledger.backend}, height ${status.ledger.height}`,
                         ...(attention ? [`         ${attention.kind === 'damaged' ? 'DAMAGED' : 'note'}: ${attention.message}`] : []),
                         `store    ${status.store}`,
+                        `identity ${status.identity.subject} (${status.identity.mspId})`,
                     ].join('\n'),
                 );
                 return attention?.kind === 'damaged' ? EXIT_CODES.LEDGER_CORRUPT : 0;

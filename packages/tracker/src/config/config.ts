@@ -26,8 +26,13 @@ export interface EmbeddedLedgerConfig {
 /** A Hyperledger Fabric network reached through the Gateway. */
 export interface FabricLedgerConfig {
     backend: 'fabric';
-    /** Connection file describing peer, channel, chaincode and identity, relative to `.hyperprov/`. */
+    /**
+     * Connection file (peers, orderers, TLS roots, channel, chaincode, CAs), relative to
+     * `.hyperprov/`; `init --ledger fabric` copies it into the project.
+     */
     connection: string;
+    /** Organisation (name or MSP id in the connection file) whose peer is the gateway; default the identity's MSP. */
+    org?: string;
 }
 
 export type LedgerConfig = EmbeddedLedgerConfig | FabricLedgerConfig;
@@ -105,7 +110,12 @@ export function parseConfig(json: unknown, source = CONFIG_FILENAME): TrackerCon
         if (durability !== 'fsync' && durability !== 'none') fail('"ledger.durability" must be "fsync" or "none"');
         ledgerConfig = { backend: 'embedded', dir: relativePath(ledger.dir, 'ledger.dir', fail), durability: durability as 'fsync' | 'none' };
     } else if (ledger.backend === 'fabric') {
-        ledgerConfig = { backend: 'fabric', connection: relativePath(ledger.connection, 'ledger.connection', fail) };
+        if (ledger.org !== undefined && (typeof ledger.org !== 'string' || ledger.org === '')) fail('"ledger.org" must be an organisation name from the connection file');
+        ledgerConfig = {
+            backend: 'fabric',
+            connection: relativePath(ledger.connection, 'ledger.connection', fail),
+            ...(typeof ledger.org === 'string' && { org: ledger.org }),
+        };
     } else {
         return fail('"ledger.backend" must be "embedded" or "fabric"');
     }

@@ -38,7 +38,7 @@ export interface LedgerBackend<C extends LedgerConfig> {
 
 type Backends = { [B in LedgerConfig['backend']]?: LedgerBackend<Extract<LedgerConfig, { backend: B }>> };
 
-/** Every backend this build knows. Fabric joins with packages/ledger-fabric. */
+/** Every backend this build knows. */
 export const LEDGER_BACKENDS: Readonly<Backends> = {
     embedded: {
         packageName: '@hyperprov/ledger-embedded',
@@ -59,7 +59,23 @@ export const LEDGER_BACKENDS: Readonly<Backends> = {
             });
         },
     },
+    fabric: {
+        packageName: '@hyperprov/ledger-fabric',
+        async open({ config, hyperprovDir, identity }) {
+            const { openFabricLedger } = await loadFabricPackage();
+            return openFabricLedger({
+                connection: resolveConfigPath(hyperprovDir, config.connection),
+                identity,
+                ...(config.org !== undefined && { org: config.org }),
+            });
+        },
+    },
 };
+
+/** The Fabric backend package, for init and enroll too (connection files, the CA client). */
+export function loadFabricPackage(): Promise<typeof import('@hyperprov/ledger-fabric')> {
+    return loadBackend('@hyperprov/ledger-fabric', () => import('@hyperprov/ledger-fabric'));
+}
 
 /** Opens the configured ledger backend. */
 export async function openLedgerBackend(context: LedgerOpenContext<LedgerConfig>): Promise<VerifiableLedger> {

@@ -37,6 +37,8 @@ export class ProjectTracker implements Tracker {
         modes: StoreModes,
         private readonly ledger: ReleasableLedger<VerifiableLedger>,
         private readonly options: OpenTrackerOptions,
+        /** Who signs this project's records: the creator every new record carries. */
+        private readonly signer: { mspId: string; subject: string },
     ) {
         this.client = createProvenanceClient(ledger);
         this.#storeUrl = store.url;
@@ -234,6 +236,7 @@ export class ProjectTracker implements Tracker {
         return {
             projectDir: this.projectDir,
             store: this.#storeUrl,
+            identity: this.signer,
             ledger: { backend: info.backend, height: info.height.toString(), ...(info.attention && { attention: info.attention }) },
         };
     }
