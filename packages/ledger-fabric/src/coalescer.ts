@@ -35,7 +35,7 @@ import { forBatchItem } from './gateway-errors.js';
 export interface CoalescerOptions {
     /** How long records wait for company while a batch is in flight, ms. Default 5. */
     windowMs: number;
-    /** Most records in one setMany. Default 100 (the contract allows up to 1000). */
+    /** Most records in one setMany. Default 32 (the contract allows up to 1000). */
     maxRecords: number;
     /** Most input bytes (UTF-8 JSON) in one setMany. Default 512 KiB. */
     maxBytes: number;

@@ -74,7 +74,13 @@ export const DEFAULT_TIMEOUTS: Readonly<FabricTimeouts> = {
     eventsReconnectMs: 60_000,
 };
 
-export const DEFAULT_COALESCING: Readonly<CoalescerOptions> = { windowMs: 5, maxRecords: 100, maxBytes: 512 * 1024, maxInFlight: 8 };
+/**
+ * Batches of 32 and up to 8 in flight: measured with 64 callers on the 2-core dev network
+ * (BatchTimeout 100 ms), 100-record batches gave 138 records/s, 32 gave 177-232, 16 gave 193-231:
+ * the contract runs a batch's records one after another, so a few batches endorsed side by side
+ * beat one big one (bench/fabric.mjs).
+ */
+export const DEFAULT_COALESCING: Readonly<CoalescerOptions> = { windowMs: 5, maxRecords: 32, maxBytes: 512 * 1024, maxInFlight: 8 };
 
 /** Connects to the organisation's gateway peer and returns the ledger. */
 export async function openFabricLedger(options: FabricLedgerOptions): Promise<FabricLedger> {

@@ -85,7 +85,7 @@ function block(number: number, previousHash: Uint8Array, entries: Uint8Array[], 
     return b;
 }
 
-const record = (id: string, key: string) => canonicalJson({ id, key, checksum: 'sha256:x' });
+const record = (id: string, key: string) => canonicalJson({ id, key, checksum: 'sha256:x', creator: { mspId: 'Org1MSP', id: 'x509::u' } });
 const recordKey = (id: string) => `\u0000record\u0000${id}\u0000`;
 
 /** A chain of `count` blocks; block n ≥ 1 holds one `set` of key k<n> with id tx<n>. */
@@ -167,6 +167,10 @@ describe('verifyFabricChain', () => {
                 },
             }),
             evaluate: async (fn, args) => {
+                if (fn === 'getByCreator') {
+                    const items = [...state].filter(([k, v]) => k.startsWith('\u0000') && JSON.parse(v).creator.id === args[0]).map(([, v]) => JSON.parse(v));
+                    return JSON.stringify({ items, bookmark: '' });
+                }
                 if (fn === 'getByRange') {
                     const items = [...state].filter(([k]) => !k.startsWith('\u0000')).map(([, v]) => JSON.parse(v));
                     return JSON.stringify({ items, bookmark: '' });

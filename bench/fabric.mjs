@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// Benchmark: the Fabric ledger backend (@hyperprov/ledger-fabric) on a real local network.
+//   - single-record commit latency (one `set` at a time: endorse by both orgs, order, commit): p50 / p95
+//   - `set` records/s with one record per call and --concurrency calls in flight, with coalescing
+//     (concurrent sets gathered into setMany) and without it (one transaction per call)
+//   - `setMany` records/s with --batch records per transaction (sequential and 4 in flight)
+//   - `get` (evaluate) latency
+//   - `getDependencies` of the tip of a --depth deep chain in one call (HyperProv 2019: 1552 ms)
+//   - verify() of the whole channel
+// The network: the one named by HYPERPROV_FABRIC_CONNECTION (left running), otherwise a new one
+// from @hyperprov/fabric-network on --base-port (stopped at the end). Needs the packages built:
+//   npx turbo run build --filter=@hyperprov/ledger-fabric --filter=@hyperprov/fabric-network
+// Usage: node bench/fabric.mjs [--latency 100] [--records 2000] [--concurrency 64] [--batch 100]
+//        [--batches 30] [--depth 1000] [--window 5] [--max-records 32] [--max-in-flight 8]
+//        [--base-port 21000] [--json]
+import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import { parseArgs } from 'node:util';
+import { loadConnectionFile, loadConnectionUser, openFabricLedger } from '@hyperprov/ledger-fabric';
+
+const { values: args } = parseArgs({
+    options: {
+        latency: { type: 'string', default: '100' },
+        records: { type: 'string', default: '2000' },
+        concurrency: { type: 'string', default: '64' },
+        batch: { type: 'string', default: '100' },
+        batches: { type: 'string', default: '30' },
+        depth: { type: 'string', default: '1000' },
+        window: { type: 'string', default: '5' },
+        'max-records': { type: 'string', default: '32' },
+        'max-in-flight': { type: 'string', default: '8' },
+        'base-port': { type: 'string', default: '21000' },
+        json: { type: 'boolean', default: false },
+    },
+});
+const LATENCY_N = Number(args.latency);
+const RECORDS = Number(args.records);
+const CONCURRENCY = Number(args.concurrency);
+const BATCH = Number(args.batch);
+const BATCHES = Number(args.batches);
+const DEPTH = Number(args.depth);
+const coalesce = { windowMs: Number(args.window), maxRecords: Number(args['max-records']), maxInFlight: Number(args['max-in-flight']) };
+const run = `bench/${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+
+function input(key, dependencies = []) {
+    const hex = createHash('sha256').update(randomBytes(16)).digest('hex');
+    return {
+        key,
+        checksum: `sha256:${hex}`,
+        size: 1024,
+        location: 'file:///var/hyperprov/store',
+        pointer: `sha256/${hex.slice(0, 2)}/${hex.slice(2)}`,
+        meta: { epoch: 1, accuracy: 0.91, params: { lr: 0.001, batch: 32 } },
+        ...(dependencies.length ? { dependencies, type: 'transformation' } : {}),
+    };
+}
+
+function percentile(sorted, p) {
+    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function inParallel(count, concurrency, task) {
+    let next = 0;
+    await Promise.all(
+        Array.from({ length: Math.min(concurrency, count) }, async () => {
+            while (next < count) await task(next++);
+        }),
+    );
+}
+
+let network;
+let connectionFile = process.env.HYPERPROV_FABRIC_CONNECTION;
+const results = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, load: os.loadavg()[0].toFixed(1) }, coalesce };
+try {
+    if (!connectionFile) {
+        const { startTestNetwork } = await import('@hyperprov/fabric-network/testing');
+        const started = performance.now();
+        network = await startTestNetwork({ basePort: Number(args['base-port']) });
+        connectionFile = network.connectionFile;
+        results.networkUpSeconds = +((performance.now() - started) / 1000).toFixed(1);
+    }
+    results.network = network ? 'started by the bench' : connectionFile;
+    const connection = await loadConnectionFile(connectionFile);
+    const identity = await loadConnectionUser(connection, { org: connection.organizations[0].name });
+    const ledger = await openFabricLedger({ connection, identity, coalesce });
+    const direct = await openFabricLedger({ connection, identity, coalesce: false });
+
+    // Warm up both connections and the contract.
+    for (let i = 0; i < 10; i++) await ledger.submit('set', [JSON.stringify(input(`${run}/warmup/${i}`))]);
+    await direct.submit('set', [JSON.stringify(input(`${run}/warmup/direct`))]);
+
+    // 1. Single-record commit latency, one at a time.
+    const latencies = [];
+    for (let i = 0; i < LATENCY_N; i++) {
+        const start = performance.now();
+        await ledger.submit('set', [JSON.stringify(input(`${run}/latency/${i}`))]);
+        latencies.push(performance.now() - start);
+    }
+    latencies.sort((a, b) => a - b);
+    results.setLatencyMs = { n: LATENCY_N, p50: +percentile(latencies, 50).toFixed(1), p95: +percentile(latencies, 95).toFixed(1) };
+
+    // 2. One record per call, CONCURRENCY calls in flight: coalesced, then one transaction per call.
+    for (const [name, target] of [
+        ['setConcurrentCoalesced', ledger],
+        ['setConcurrentDirect', direct],
+    ]) {
+        const records = name === 'setConcurrentDirect' ? Math.min(RECORDS, 20 * CONCURRENCY) : RECORDS;
+        const inputs = Array.from({ length: records }, (_, i) => JSON.stringify(input(`${run}/${name}/${i}`)));
+        const heightBefore = (await target.info()).height;
+        const txs = new Set();
+        const callMs = [];
+        const start = performance.now();
+        await inParallel(records, CONCURRENCY, async (i) => {
+            const s = performance.now();
+            const result = await target.submit('set', [inputs[i]]);
+            callMs.push(performance.now() - s);
+            txs.add(result.transactionId.split('.')[0]);
+        });
+        const seconds = (performance.now() - start) / 1000;
+        callMs.sort((a, b) => a - b);
+        results[name] = {
+            records,
+            inFlight: CONCURRENCY,
+            perSecond: Math.round(records / seconds),
+            transactions: txs.size,
+            blocks: Number((await target.info()).height - heightBefore),
+            callP50Ms: +percentile(callMs, 50).toFixed(0),
+            callP95Ms: +percentile(callMs, 95).toFixed(0),
+        };
+    }
+
+    // 3. setMany, BATCH records per transaction.
+    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => input(`${run}/batch/${b}/${i}`)));
+    let start = performance.now();
+    for (let b = 0; b < BATCHES; b++) await ledger.submit('setMany', [batchInput(b)]);
+    let seconds = (performance.now() - start) / 1000;
+    results.setManySequential = { recordsPerTx: BATCH, txs: BATCHES, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
+    start = performance.now();
+    await inParallel(BATCHES, 4, (b) => ledger.submit('setMany', [batchInput(BATCHES + b)]));
+    seconds = (performance.now() - start) / 1000;
+    results.setManyConcurrent = { recordsPerTx: BATCH, txs: BATCHES, inFlight: 4, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
+
+    // 4. get latency.
+    const gets = [];
+    for (let i = 0; i < 300; i++) {
+        const s = performance.now();
+        await ledger.evaluate('get', [`${run}/latency/${i % LATENCY_N}`]);
+        gets.push(performance.now() - s);
+    }
+    gets.sort((a, b) => a - b);
+    results.getLatencyMs = { n: gets.length, p50: +percentile(gets, 50).toFixed(1), p95: +percentile(gets, 95).toFixed(1) };
+
+    // 5. A DEPTH-deep chain: record i depends on record i-1 (built with setMany, $n references).
+    let previous;
+    for (let from = 0; from < DEPTH; from += BATCH) {
+        const items = [];
+        for (let i = from; i < Math.min(DEPTH, from + BATCH); i++) {
+            const deps = i === from ? (previous ? [previous] : []) : [`$${i - from - 1}`];
+            items.push(input(`${run}/chain/${String(i).padStart(6, '0')}`, deps));
+        }
+        const records = JSON.parse((await ledger.submit('setMany', [JSON.stringify(items)])).result);
+        previous = records[records.length - 1].id;
+    }
+    const lineage = [];
+    let reached = 0;
+    for (let i = 0; i < 5; i++) {
+        const s = performance.now();
+        const graph = JSON.parse(await ledger.evaluate('getDependencies', [previous, '']));
+        lineage.push(performance.now() - s);
+        reached = Object.keys(graph.records).length;
+    }
+    if (reached !== DEPTH) throw new Error(`lineage reached ${reached} records, expected ${DEPTH}`);
+    results.getDependencies = { depth: DEPTH, records: reached, firstMs: +lineage[0].toFixed(1), bestMs: +Math.min(...lineage).toFixed(1), hyperprov2019Ms: 1552 };
+
+    // 6. verify() of the whole channel.
+    start = performance.now();
+    const verification = await ledger.verify();
+    results.verify = { blocks: Number(verification.height), ok: verification.ok, ms: Math.round(performance.now() - start), problems: verification.problems.slice(0, 3) };
+
+    await Promise.all([ledger.close(), direct.close()]);
+} finally {
+    await network?.stop();
+}
+
+if (!args.json) {
+    const c = results.setConcurrentCoalesced;
+    const d = results.setConcurrentDirect;
+    const rows = [
+        ['set commit latency p50 / p95 (ms)', `${results.setLatencyMs.p50} / ${results.setLatencyMs.p95}`],
+        [`set, ${CONCURRENCY} in flight, coalesced (records/s)`, `${c.perSecond} (${c.records} records in ${c.transactions} tx, ${c.blocks} blocks; call p50 ${c.callP50Ms} ms, p95 ${c.callP95Ms} ms)`],
+        [`set, ${CONCURRENCY} in flight, 1 tx per call (records/s)`, `${d.perSecond} (${d.records} records in ${d.blocks} blocks; call p50 ${d.callP50Ms} ms, p95 ${d.callP95Ms} ms)`],
+        [`setMany ${BATCH}/tx, sequential (records/s)`, results.setManySequential.recordsPerSecond],
+        [`setMany ${BATCH}/tx, 4 in flight (records/s)`, results.setManyConcurrent.recordsPerSecond],
+        ['get p50 / p95 (ms)', `${results.getLatencyMs.p50} / ${results.getLatencyMs.p95}`],
+        [`getDependencies depth ${DEPTH}, first / best (ms)`, `${results.getDependencies.firstMs} / ${results.getDependencies.bestMs}; HyperProv 2019: 1552`],
+        [`verify ${results.verify.blocks} blocks (ms)`, `${results.verify.ms} ${results.verify.ok ? 'ok' : 'FAILED'}`],
+    ];
+    const width = Math.max(...rows.map(([k]) => k.length));
+    console.log(`fabric ledger, ${results.machine.cpus} cpus, node ${results.machine.node}, load ${results.machine.load}, network: ${results.network}`);
+    for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+}
+console.log(JSON.stringify(results, null, args.json ? 2 : 0));
