@@ -17,7 +17,7 @@ const anyCommandOptions = new Set([...commands.values()].flatMap((options) => [.
 /** Problems with the `hyperprov …` commands named in backticks in `text`. */
 function commandProblems(text: string): string[] {
     const problems: string[] = [];
-    for (const [, span] of text.matchAll(/`(hyperprov\b[^`]*)`/g)) {
+    for (const [, span] of text.matchAll(/`(hyperprov(?![\w-])[^`]*)`/g)) {
         const words = (span as string).split(/\s+/).slice(1);
         const name = words[0];
         // `hyperprov <command> --help`: a placeholder, any command's options will do.
@@ -55,7 +55,7 @@ describe('hints name only what a CLI user can do', () => {
         expect(commandProblems('run `hyperprov range --page 2`')).toEqual(['`hyperprov range --page 2`: range has no option --page']);
         expect(commandProblems('run `hyperprov range "" "" --page-size 2` or `hyperprov <command> --help`')).toEqual([]);
         const source = "throw new TrackerError('X', `gone; run \\`hyperprov bogus\\``);\n// `hyperprov bogus` in a comment is not a message";
-        expect(messageTexts(source).flatMap(commandProblems)).toEqual(['`hyperprov bogus` names no command (commands: init, record, put, dataset, get, show, history, range, lineage, verify, check, fetch, gc, status)']);
+        expect(messageTexts(source).flatMap(commandProblems)).toEqual(['`hyperprov bogus` names no command (commands: init, record, put, dataset, get, show, history, range, lineage, verify, check, fetch, gc, status, enroll)']);
     });
 
     it.each(Object.entries(ERROR_HINTS))('the %s hint', (_code, hint) => {
