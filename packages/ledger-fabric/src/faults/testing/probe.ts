@@ -52,8 +52,8 @@ export class Probe {
     constructor(ledger: Ledger, prefix: string, options: ProbeOptions = {}) {
         this.#ledger = ledger;
         this.#prefix = prefix;
-        this.#intervalMs = options.intervalMs ?? 150;
-        this.#maxInFlight = options.maxInFlight ?? 6;
+        this.#intervalMs = options.intervalMs ?? 100;
+        this.#maxInFlight = options.maxInFlight ?? 8;
     }
 
     start(): this {
