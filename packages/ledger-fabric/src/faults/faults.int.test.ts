@@ -152,6 +152,22 @@ describe('Fabric ledger under faults', () => {
         connection = await loadConnectionFile(network.connectionFile);
         ledger = await open();
         await converged();
+        // `up` returns once the contract answers a query through both peers; a submit needs more
+        // (the gateway peer must know the other org's peer to meet the endorsement policy). Wait
+        // for a first commit, so that the scenarios start from a network that records.
+        const upAt = Date.now();
+        const seen = new Map<string, number>();
+        const failures = (): string => [...seen].map(([text, n]) => `${n}× ${text}`).join(' | ') || 'none';
+        await waitFor('a first commit on the new network', 120_000, async () =>
+            ledger.submit('set', [recordInput(`${uniquePrefix('warm-up')}/first`)]).catch((error: unknown) => {
+                const text = `${(error as TrackerError).code}: ${(error as Error).message.slice(0, 240)}`;
+                seen.set(text, (seen.get(text) ?? 0) + 1);
+                return undefined;
+            }),
+        ).catch((error: unknown) => {
+            throw new Error(`${(error as Error).message}; the submits failed with: ${failures()}`);
+        });
+        log(`first commit ${Date.now() - upAt} ms after up; failures before it: ${failures()}`);
     });
 
     afterAll(async () => {
@@ -177,7 +193,7 @@ describe('Fabric ledger under faults', () => {
         await sleep(4_000);
         const leaderAfter = (await net().status()).raftLeader;
         const records = await probe.stop();
-        log(`follower ${follower} killed (leader before ${leader}, after ${leaderAfter}): ${summarize(records)}`);
+        log(`follower ${follower} killed (leader before ${leader}, after ${leaderAfter}): ${summarize(records)}; first failure: ${probe.failed()[0]?.error?.message ?? 'none'}`);
         expect(records.filter((r) => r.startedAt >= killedAt && r.id !== undefined).length).toBeGreaterThan(5);
         expect(probe.failed().map((r) => `${r.key}: ${r.error?.code} ${r.error?.message}`)).toEqual([]);
         await net().startNode(follower);
