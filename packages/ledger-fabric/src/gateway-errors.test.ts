@@ -55,6 +55,12 @@ describe('translateGatewayError', () => {
         const of = (code: number) => translateGatewayError(new GatewayError({ code, message: 'x', details: [], cause: cause(code) }), ctx);
         expect(of(grpcStatus.RESOURCE_EXHAUSTED).message).toContain('overloaded');
         expect(of(grpcStatus.PERMISSION_DENIED).message).toContain('refused this identity');
+        expect(of(grpcStatus.PERMISSION_DENIED).code).toBe('PERMISSION_DENIED');
+        const policy = translateGatewayError(
+            new GatewayError({ code: grpcStatus.FAILED_PRECONDITION, message: 'no combination of peers can be derived which satisfy the endorsement policy', details: [], cause: cause(9) }),
+            ctx,
+        );
+        expect([policy.code, policy.message]).toEqual(['LEDGER_UNAVAILABLE', expect.stringContaining('not yet known through gossip')]);
         expect(of(grpcStatus.NOT_FOUND).message).toContain('"channel" and "chaincode"');
         expect(of(grpcStatus.CANCELLED).code).toBe('ABORTED');
     });

@@ -126,7 +126,7 @@ export function translateGatewayError(error: unknown, ctx: GatewayCallContext): 
             return withOutcome('LEDGER_UNAVAILABLE', `${what}: the peer refused the call because it is overloaded (${text}); send fewer calls at once or raise the peer's gateway concurrency limit (CORE_PEER_LIMITS_CONCURRENCY_GATEWAYSERVICE).`, error, ctx);
         case grpcStatus.PERMISSION_DENIED:
         case grpcStatus.UNAUTHENTICATED:
-            return withOutcome('LEDGER_UNAVAILABLE', `${what}: the network refused this identity (${text}); use a certificate issued by one of the channel's organisations, with that organisation's MSP id.`, error, ctx);
+            return withOutcome('PERMISSION_DENIED', `${what}: the network refused this identity (${text}); use a certificate issued by one of the channel's organisations, with that organisation's MSP id.`, error, ctx);
         case grpcStatus.NOT_FOUND:
             return withOutcome('LEDGER_UNAVAILABLE', `${what}: not found on the network (${text}); check "channel" and "chaincode" in the connection file, and that the contract is deployed.`, error, ctx);
         case grpcStatus.CANCELLED:
@@ -135,6 +135,11 @@ export function translateGatewayError(error: unknown, ctx: GatewayCallContext): 
             return new TrackerError('ABORTED', `${what} was cancelled (${text}); nothing was recorded.`, { cause: error });
         case undefined:
             return translateContractError(error, { fn: ctx.fn });
+        case grpcStatus.FAILED_PRECONDITION:
+            if (/no (peer )?combination of peers|satisfy the endorsement policy/i.test(text)) {
+                return withOutcome('LEDGER_UNAVAILABLE', `${what}: the gateway peer knows no peers of every organisation the endorsement policy needs (${text}); a peer of another organisation is down, or was just started and is not yet known through gossip (retry in a few seconds); ${NETWORK_HINT}.`, error, ctx);
+            }
+            return withOutcome('LEDGER_UNAVAILABLE', `${what} failed on the network (${text}); ${NETWORK_HINT}.`, error, ctx);
         default:
             if (/could not launch chaincode|chaincode .* not found|connection refused|chaincode stream terminated/i.test(text)) {
                 return withOutcome('LEDGER_UNAVAILABLE', `${what}: the contract is not running on the network (${text}); ${NETWORK_HINT}.`, error, ctx);

@@ -135,6 +135,16 @@ describe('TransactionRunner', () => {
         expect(error.message).toContain('may still commit');
     });
 
+    it('reports why the orderers refused the resends (quorum lost), not the status wait that timed out after them', async () => {
+        // The first copy is accepted and lost; every resend is refused while Raft has no quorum.
+        const noQuorum = () => gatewayError(grpcStatus.UNAVAILABLE, 'no orderers could successfully process transaction', ['connection refused']);
+        const net = fakeNetwork([{ sends: [undefined, ...Array.from({ length: 1000 }, noQuorum)], statuses: [timeout()] }]);
+        const error = (await new TransactionRunner(net.port, net.options).run('set', ['{}']).catch((e) => e)) as TrackerError;
+        expect([error.code, error.transactionId]).toEqual(['LEDGER_UNAVAILABLE', 'tx1']);
+        expect(error.message).toContain('ordering service did not accept');
+        expect(error.message).toContain('Raft leader');
+    });
+
     it('an orderer refusing the envelope on the first send is definitive', async () => {
         const refused = gatewayError(grpcStatus.ABORTED, 'received unsuccessful response from orderer: status=REQUEST_ENTITY_TOO_LARGE, info=too big');
         const net = fakeNetwork([{ sends: [refused], statuses: [{ code: 0 }] }]);

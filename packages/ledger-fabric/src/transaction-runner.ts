@@ -113,7 +113,12 @@ export class TransactionRunner {
         const budgetEnd = started + outcomeMs;
         let sends = 0;
         let lastError: unknown;
+        // Why the orderers did not take the transaction says more than a status wait that timed
+        // out after it (e.g. "no orderers could successfully process": Raft quorum lost), so the
+        // last send error is kept apart and reported first.
+        let lastSendError: unknown;
         let retry = 0;
+        const unknown = (): TrackerError => outcomeUnknown(lastSendError ?? lastError, ctx, this.#now() - started);
         for (;;) {
             let sent = false;
             try {
@@ -125,12 +130,13 @@ export class TransactionRunner {
                     // Definitive: the orderer refused this envelope and no copy of it was sent before.
                     throw translateGatewayError(error, base);
                 }
-                lastError = error;
+                lastSendError = error;
             }
+            if (sent) lastSendError = undefined;
             // After a failed send, ask briefly (an earlier copy may have landed) and send again soon.
             const wait = sent ? commitStatusMs : this.#backoff(retry);
             const remaining = budgetEnd - this.#now();
-            if (remaining <= 0) throw outcomeUnknown(lastError, ctx, this.#now() - started);
+            if (remaining <= 0) throw unknown();
             try {
                 const status = await tx.status(this.#deadline(Math.min(wait, remaining)));
                 if (status.code !== 9) return status;
@@ -147,7 +153,7 @@ export class TransactionRunner {
                 }
             }
             retry += 1;
-            if (this.#now() >= budgetEnd) throw outcomeUnknown(lastError, ctx, this.#now() - started);
+            if (this.#now() >= budgetEnd) throw unknown();
         }
     }
 

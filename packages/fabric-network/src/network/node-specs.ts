@@ -123,6 +123,11 @@ function nodeSpec(name: string, inputs: SpecInputs): NodeSpec {
                     CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${ports.chaincode}`,
                     CORE_PEER_GOSSIP_BOOTSTRAP: address,
                     CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
+                    // Peers of the other org are found through gossip; a first dial that fails
+                    // (that peer still starting) is retried only every 25 s by default, and until
+                    // then the gateway knows no endorser of the other org, so every submit fails
+                    // (seen 27-31 s after 2 of 7 fresh `up`s in the fault tests).
+                    CORE_PEER_GOSSIP_RECONNECTINTERVAL: '2s',
                     CORE_PEER_LOCALMSPID: org.mspId,
                     CORE_PEER_MSPCONFIGPATH: msp,
                     CORE_PEER_TLS_ENABLED: 'true',

@@ -358,16 +358,10 @@ describe('Fabric ledger under faults', () => {
         acknowledged.push({ key: `${prefix}/after`, startedAt: restartAt, id: resumed.transactionId });
     });
 
-    // A bug of ledger-fabric, kept visible until transaction-runner.ts is fixed: while the orderers
-    // lack quorum, the gateway answers each resend "14 UNAVAILABLE: no orderers could successfully
-    // process transaction" (details: the dead orderers' "connection refused"), which gateway-errors
-    // would turn into "the ordering service did not accept the transaction ... is there a Raft
-    // leader?". But TransactionRunner.#resolve keeps only the last error, and the last call is
-    // always a commit-status wait that ran out ("4 DEADLINE_EXCEEDED" or "1 CANCELLED"), so the
-    // caller reads "did not answer in time; the network may be overloaded or down". Fix: keep the
-    // last send error apart from the last status error and build outcomeUnknown() from the send
-    // error when there is one.
-    it.fails("5b. two of three orderers down: the error says the ordering service has no Raft quorum / leader, not just 'did not answer in time'", () => {
+    // While the orderers lack quorum the gateway answers each resend "14 UNAVAILABLE: no orderers
+    // could successfully process transaction"; the last call of a resolve is a commit-status wait
+    // that ran out, so TransactionRunner reports the last send error, not that wait.
+    it("5b. two of three orderers down: the error says the ordering service has no Raft quorum / leader, not just 'did not answer in time'", () => {
         expect(quorumLoss.attempts.length).toBe(3);
         for (const r of quorumLoss.attempts) {
             // Without the closing boilerplate ("reached the orderers, so it may still commit").
