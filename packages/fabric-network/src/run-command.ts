@@ -50,7 +50,10 @@ export function runCommand(program: string, args: readonly string[], options: Ru
             if (code === 0) resolve({ stdout, stderr });
             else {
                 const name = [program.split('/').pop(), ...args.slice(0, 3)].join(' ');
-                reject(new CommandError(name, code ?? signal ?? 'unknown', `${stdout}\n${stderr}`.trim().slice(-3000)));
+                const output = `${stdout}\n${stderr}`.trim();
+                // Fabric's CLIs log a lot before the one line that says what failed: keep that line.
+                const errors = output.split('\n').filter((line) => /\bError:|\bERRO\b|\bFATA\b/.test(line)).join('\n').slice(0, 2000);
+                reject(new CommandError(name, code ?? signal ?? 'unknown', `${errors ? `${errors}\n…\n` : ''}${output.slice(-3000)}`));
             }
         });
     });

@@ -73,6 +73,7 @@ async function startLocked(dir: string, options: StartOptions, log: Log, started
     try {
         await startNodes(dir, stopped, log);
         await setUpChannel(dir, state, log);
+        await waitForRaftLeader(dir);
     } catch (error) {
         // Leave nothing running that this call started; the stored state lets the next `up` resume.
         await Promise.all(stopped.map((spec) => stopProcess(dir, spec.name, 'SIGKILL')));
@@ -81,6 +82,22 @@ async function startLocked(dir: string, options: StartOptions, log: Log, started
     const connection = await writeConnectionFile(dir, state.basePort);
     log(`[fabric-network] network ${action} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${connection}`);
     return { ...(await networkStatus({ dir })), connectionFile: connection, action, elapsedMs: Date.now() - started };
+}
+
+/**
+ * Healthy orderers are not yet a service: after a restart they first elect a Raft leader, and
+ * until then every submit is refused (seen as a failed invoke right after a resume). `up`
+ * returns only once one orderer leads, so its callers can submit at once.
+ */
+async function waitForRaftLeader(dir: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        if ((await networkStatus({ dir })).raftLeader !== undefined) return;
+        if (Date.now() > deadline) {
+            throw new TrackerError('LEDGER_UNAVAILABLE', `the orderers in ${dir} elected no Raft leader within ${timeoutMs / 1000} s; see ${dir}/logs/orderer*.log`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 200));
+    }
 }
 
 /** Generates everything once: config copies, crypto material, genesis block, package id, node specs. */
