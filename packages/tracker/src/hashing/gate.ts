@@ -23,6 +23,11 @@ export class Gate {
         this.#abortError = abortError;
     }
 
+    /** Waiters only. */
+    get waiting(): number {
+        return this.#queue.length;
+    }
+
     /** Holders plus waiters. */
     get load(): number {
         return this.#holders + this.#queue.length;

@@ -129,6 +129,9 @@ describe('hash pool', () => {
             const holder = await small.open(path, { consume: true }); // not consumed yet: holds the only thread
             const controller = new AbortController();
             const queued = small.open(path, { signal: controller.signal });
+            // Its open and stat run before it queues for the thread: only once it waits there is
+            // the queue full. (Without this, the next open could queue first and wait forever.)
+            while (small.waiting < 1) await new Promise((resolve) => setTimeout(resolve, 1));
             const overflow = await rejection(small.open(path));
             expect(isTrackerError(overflow, 'INTERNAL')).toBe(true);
             expect(String((overflow as Error).message)).toMatch(/queue is full/);

@@ -64,6 +64,8 @@ export interface HashPool extends AsyncDisposable {
     readonly threads: number;
     readonly chunkSize: number;
     readonly stats: Readonly<HashPoolStats>;
+    /** Files waiting for a worker thread (admitted ones are not counted). */
+    readonly waiting: number;
     /**
      * Opens `path` and starts a read pass once a thread is free. Rejects with NOT_FOUND (no such
      * file), INVALID_ARGUMENT (not a regular file / unreadable), ABORTED, or INTERNAL (queue full,
@@ -102,6 +104,10 @@ class Pool implements HashPool {
     readonly threads: number;
     readonly chunkSize: number;
     readonly stats: HashPoolStats = { filesRead: 0, filesInline: 0, ringsAllocated: 0, bytesHashed: 0 };
+
+    get waiting(): number {
+        return this.#workerGate.waiting;
+    }
     readonly #slots: number;
     readonly #inlineMaxBytes: number;
     readonly #piscina: Piscina;
