@@ -24,6 +24,8 @@ export interface NodeStatus {
     height?: number;
     /** Orderers: whether this one is the Raft leader of the channel. */
     leader?: boolean;
+    /** Peers: how many other peers of the channel it knows through gossip (the gateway finds endorsers of other orgs so). */
+    knownPeers?: number;
 }
 
 export interface NetworkStatus {
@@ -75,6 +77,8 @@ async function nodeStatus(dir: string, state: NetworkState, spec: NodeSpec): Pro
         const metrics = await fetchMetrics(operations);
         const height = (metrics === undefined ? undefined : metricValue(metrics, 'ledger_blockchain_height', { channel: CHANNEL })) ?? (await peerHeight(dir, state, spec.name));
         if (height !== undefined) status.height = height;
+        const known = metrics === undefined ? undefined : metricValue(metrics, 'gossip_membership_total_peers_known', { channel: CHANNEL });
+        if (known !== undefined) status.knownPeers = known;
     }
     return status;
 }

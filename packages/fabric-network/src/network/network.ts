@@ -73,7 +73,7 @@ async function startLocked(dir: string, options: StartOptions, log: Log, started
     try {
         await startNodes(dir, stopped, log);
         await setUpChannel(dir, state, log);
-        await waitForRaftLeader(dir);
+        await waitUntilServing(dir);
     } catch (error) {
         // Leave nothing running that this call started; the stored state lets the next `up` resume.
         await Promise.all(stopped.map((spec) => stopProcess(dir, spec.name, 'SIGKILL')));
@@ -85,16 +85,21 @@ async function startLocked(dir: string, options: StartOptions, log: Log, started
 }
 
 /**
- * Healthy orderers are not yet a service: after a restart they first elect a Raft leader, and
- * until then every submit is refused (seen as a failed invoke right after a resume). `up`
- * returns only once one orderer leads, so its callers can submit at once.
+ * Healthy processes are not yet a service. After a start the orderers first elect a Raft leader
+ * (until then every submit is refused), and each peer must find the other organisation's peer
+ * through gossip (until then the gateway knows no endorser of that org, and a submit needing
+ * both fails). `up` returns only once both hold, so its callers can submit at once.
  */
-async function waitForRaftLeader(dir: string, timeoutMs = 30_000): Promise<void> {
+async function waitUntilServing(dir: string, timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        if ((await networkStatus({ dir })).raftLeader !== undefined) return;
+        const status = await networkStatus({ dir });
+        const peers = status.nodes.filter((n) => n.kind === 'peer');
+        const strangers = peers.filter((n) => (n.knownPeers ?? 0) < peers.length - 1).map((n) => n.name);
+        if (status.raftLeader !== undefined && strangers.length === 0) return;
         if (Date.now() > deadline) {
-            throw new TrackerError('LEDGER_UNAVAILABLE', `the orderers in ${dir} elected no Raft leader within ${timeoutMs / 1000} s; see ${dir}/logs/orderer*.log`);
+            const what = status.raftLeader === undefined ? 'the orderers elected no Raft leader' : `${strangers.join(', ')} found no other organisation's peer through gossip`;
+            throw new TrackerError('LEDGER_UNAVAILABLE', `${what} within ${timeoutMs / 1000} s; see the logs in ${dir}/logs/`);
         }
         await new Promise((resolve) => setTimeout(resolve, 200));
     }
