@@ -13,13 +13,13 @@
 // Usage: node bench/embedded-ledger.mjs [--latency 300] [--records 3000] [--concurrency 32]
 //        [--batch 100] [--batches 50] [--depth 1000] [--durability fsync|none] [--dir D] [--json]
 import { execFileSync } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalIdentity } from '@hyperprov/ledger';
 import { openEmbeddedLedger } from '@hyperprov/ledger-embedded';
+import { buildChain, inParallel, machineInfo, percentile, recordInput } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -42,32 +42,6 @@ const BATCHES = Number(args.batches);
 const DEPTH = Number(args.depth);
 const durability = args.durability;
 
-function input(key, dependencies = []) {
-    const hex = createHash('sha256').update(randomBytes(16)).digest('hex');
-    return {
-        key,
-        checksum: `sha256:${hex}`,
-        size: 1024,
-        location: 'file:///var/hyperprov/store',
-        pointer: `sha256/${hex.slice(0, 2)}/${hex.slice(2)}`,
-        meta: { epoch: 1, accuracy: 0.91, params: { lr: 0.001, batch: 32 } },
-        ...(dependencies.length ? { dependencies, type: 'transformation' } : {}),
-    };
-}
-
-function percentile(sorted, p) {
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function inParallel(count, concurrency, task) {
-    let next = 0;
-    await Promise.all(
-        Array.from({ length: Math.min(concurrency, count) }, async () => {
-            while (next < count) await task(next++);
-        }),
-    );
-}
-
 function fsType(dir) {
     try {
         return execFileSync('df', ['--output=fstype', dir], { encoding: 'utf8' }).trim().split('\n').pop();
@@ -78,8 +52,7 @@ function fsType(dir) {
 
 const root = await mkdtemp(path.join(args.dir, 'hyperprov-bench-ledger-'));
 const results = {
-    // Load average at the start: other work on the machine inflates every wall time.
-    machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, fs: fsType(root), load: os.loadavg()[0].toFixed(1) },
+    machine: { ...machineInfo(), fs: fsType(root) },
     durability,
 };
 try {
@@ -88,14 +61,14 @@ try {
     let ledger = await openEmbeddedLedger({ dir, identity, durability });
 
     // Warm up the contract and the files.
-    for (let i = 0; i < 20; i++) await ledger.submit('set', [JSON.stringify(input(`warmup/${i}`))]);
+    for (let i = 0; i < 20; i++) await ledger.submit('set', [JSON.stringify(recordInput(`warmup/${i}`))]);
 
     // 1. Single-record commit latency, one at a time.
     const latencies = [];
     const seqStart = performance.now();
     for (let i = 0; i < LATENCY_N; i++) {
         const start = performance.now();
-        await ledger.submit('set', [JSON.stringify(input(`latency/${i}`))]);
+        await ledger.submit('set', [JSON.stringify(recordInput(`latency/${i}`))]);
         latencies.push(performance.now() - start);
     }
     const seqSeconds = (performance.now() - seqStart) / 1000;
@@ -110,7 +83,7 @@ try {
 
     // 2. `set` with many submits in flight: group commit.
     const heightBefore = (await ledger.info()).height;
-    const inputs = Array.from({ length: RECORDS }, (_, i) => JSON.stringify(input(`concurrent/${i}`)));
+    const inputs = Array.from({ length: RECORDS }, (_, i) => JSON.stringify(recordInput(`concurrent/${i}`)));
     let start = performance.now();
     let cpu = process.cpuUsage();
     await inParallel(RECORDS, CONCURRENCY, (i) => ledger.submit('set', [inputs[i]]));
@@ -128,7 +101,7 @@ try {
     };
 
     // 3. `setMany`, BATCH records per transaction.
-    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => input(`batch/${b}/${i}`)));
+    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => recordInput(`batch/${b}/${i}`)));
     start = performance.now();
     for (let b = 0; b < BATCHES; b++) await ledger.submit('setMany', [batchInput(b)]);
     seconds = (performance.now() - start) / 1000;
@@ -150,16 +123,7 @@ try {
     results.getLatencyMs = { n: gets.length, p50: +percentile(gets, 50).toFixed(3), p95: +percentile(gets, 95).toFixed(3) };
 
     // 5. A DEPTH-deep chain: record i depends on record i-1 (built with setMany, $n references).
-    let previous;
-    for (let from = 0; from < DEPTH; from += BATCH) {
-        const items = [];
-        for (let i = from; i < Math.min(DEPTH, from + BATCH); i++) {
-            const deps = i === from ? (previous ? [previous] : []) : [`$${i - from - 1}`];
-            items.push(input(`chain/${String(i).padStart(6, '0')}`, deps));
-        }
-        const records = JSON.parse((await ledger.submit('setMany', [JSON.stringify(items)])).result);
-        previous = records[records.length - 1].id;
-    }
+    const previous = await buildChain(ledger, 'chain/', DEPTH, BATCH);
     const tip = previous;
     await ledger.close();
     ledger = await openEmbeddedLedger({ dir, identity, durability });

@@ -12,11 +12,11 @@
 //   npx turbo run build --filter=@hyperprov/ledger-fabric --filter=@hyperprov/fabric-network
 // Usage: node bench/fabric.mjs [--latency 100] [--records 2000] [--concurrency 64] [--batch 100]
 //        [--batches 30] [--depth 1000] [--window 5] [--max-records 32] [--max-in-flight 8]
-//        [--base-port 21000] [--json]
-import { createHash, randomBytes } from 'node:crypto';
-import os from 'node:os';
+//        [--base-port P (default: a free range)] [--json]
+import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConnectionFile, loadConnectionUser, openFabricLedger } from '@hyperprov/ledger-fabric';
+import { buildChain, inParallel, machineInfo, percentile, recordInput } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -29,7 +29,7 @@ const { values: args } = parseArgs({
         window: { type: 'string', default: '5' },
         'max-records': { type: 'string', default: '32' },
         'max-in-flight': { type: 'string', default: '8' },
-        'base-port': { type: 'string', default: '21000' },
+        'base-port': { type: 'string' },
         json: { type: 'boolean', default: false },
     },
 });
@@ -42,40 +42,14 @@ const DEPTH = Number(args.depth);
 const coalesce = { windowMs: Number(args.window), maxRecords: Number(args['max-records']), maxInFlight: Number(args['max-in-flight']) };
 const run = `bench/${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
 
-function input(key, dependencies = []) {
-    const hex = createHash('sha256').update(randomBytes(16)).digest('hex');
-    return {
-        key,
-        checksum: `sha256:${hex}`,
-        size: 1024,
-        location: 'file:///var/hyperprov/store',
-        pointer: `sha256/${hex.slice(0, 2)}/${hex.slice(2)}`,
-        meta: { epoch: 1, accuracy: 0.91, params: { lr: 0.001, batch: 32 } },
-        ...(dependencies.length ? { dependencies, type: 'transformation' } : {}),
-    };
-}
-
-function percentile(sorted, p) {
-    return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function inParallel(count, concurrency, task) {
-    let next = 0;
-    await Promise.all(
-        Array.from({ length: Math.min(concurrency, count) }, async () => {
-            while (next < count) await task(next++);
-        }),
-    );
-}
-
 let network;
 let connectionFile = process.env.HYPERPROV_FABRIC_CONNECTION;
-const results = { machine: { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, load: os.loadavg()[0].toFixed(1) }, coalesce };
+const results = { machine: machineInfo(), coalesce };
 try {
     if (!connectionFile) {
         const { startTestNetwork } = await import('@hyperprov/fabric-network/testing');
         const started = performance.now();
-        network = await startTestNetwork({ basePort: Number(args['base-port']) });
+        network = await startTestNetwork(args['base-port'] ? { basePort: Number(args['base-port']) } : {});
         connectionFile = network.connectionFile;
         results.networkUpSeconds = +((performance.now() - started) / 1000).toFixed(1);
     }
@@ -86,14 +60,14 @@ try {
     const direct = await openFabricLedger({ connection, identity, coalesce: false });
 
     // Warm up both connections and the contract.
-    for (let i = 0; i < 10; i++) await ledger.submit('set', [JSON.stringify(input(`${run}/warmup/${i}`))]);
-    await direct.submit('set', [JSON.stringify(input(`${run}/warmup/direct`))]);
+    for (let i = 0; i < 10; i++) await ledger.submit('set', [JSON.stringify(recordInput(`${run}/warmup/${i}`))]);
+    await direct.submit('set', [JSON.stringify(recordInput(`${run}/warmup/direct`))]);
 
     // 1. Single-record commit latency, one at a time.
     const latencies = [];
     for (let i = 0; i < LATENCY_N; i++) {
         const start = performance.now();
-        await ledger.submit('set', [JSON.stringify(input(`${run}/latency/${i}`))]);
+        await ledger.submit('set', [JSON.stringify(recordInput(`${run}/latency/${i}`))]);
         latencies.push(performance.now() - start);
     }
     latencies.sort((a, b) => a - b);
@@ -105,7 +79,7 @@ try {
         ['setConcurrentDirect', direct],
     ]) {
         const records = name === 'setConcurrentDirect' ? Math.min(RECORDS, 20 * CONCURRENCY) : RECORDS;
-        const inputs = Array.from({ length: records }, (_, i) => JSON.stringify(input(`${run}/${name}/${i}`)));
+        const inputs = Array.from({ length: records }, (_, i) => JSON.stringify(recordInput(`${run}/${name}/${i}`)));
         const heightBefore = (await target.info()).height;
         const txs = new Set();
         const callMs = [];
@@ -130,7 +104,7 @@ try {
     }
 
     // 3. setMany, BATCH records per transaction.
-    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => input(`${run}/batch/${b}/${i}`)));
+    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => recordInput(`${run}/batch/${b}/${i}`)));
     let start = performance.now();
     for (let b = 0; b < BATCHES; b++) await ledger.submit('setMany', [batchInput(b)]);
     let seconds = (performance.now() - start) / 1000;
@@ -151,16 +125,7 @@ try {
     results.getLatencyMs = { n: gets.length, p50: +percentile(gets, 50).toFixed(1), p95: +percentile(gets, 95).toFixed(1) };
 
     // 5. A DEPTH-deep chain: record i depends on record i-1 (built with setMany, $n references).
-    let previous;
-    for (let from = 0; from < DEPTH; from += BATCH) {
-        const items = [];
-        for (let i = from; i < Math.min(DEPTH, from + BATCH); i++) {
-            const deps = i === from ? (previous ? [previous] : []) : [`$${i - from - 1}`];
-            items.push(input(`${run}/chain/${String(i).padStart(6, '0')}`, deps));
-        }
-        const records = JSON.parse((await ledger.submit('setMany', [JSON.stringify(items)])).result);
-        previous = records[records.length - 1].id;
-    }
+    const previous = await buildChain(ledger, `${run}/chain/`, DEPTH, BATCH);
     const lineage = [];
     let reached = 0;
     for (let i = 0; i < 5; i++) {

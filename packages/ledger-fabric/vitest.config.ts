@@ -1,4 +1,7 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
     test: {
@@ -13,7 +16,7 @@ export default defineConfig({
                     include: ['src/**/*.int.test.ts'],
                     // One real Fabric network (9 processes) for all files, on a 2-core machine
                     // shared with other builds: one file at a time, and block-time timeouts.
-                    globalSetup: ['src/testing/fabric-network-setup.ts'],
+                    globalSetup: [require.resolve('@hyperprov/fabric-network/testing/vitest-global-setup')],
                     fileParallelism: false,
                     testTimeout: 120_000,
                     hookTimeout: 600_000,

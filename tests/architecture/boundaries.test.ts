@@ -43,7 +43,7 @@ const TEST_ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/ledger-embedded': ['@hyperprov/ledger/conformance'],
     '@hyperprov/ledger-fabric': ['@hyperprov/ledger/conformance', '@hyperprov/fabric-network/testing'],
     '@hyperprov/tracker': ['@hyperprov/storage/conformance', '@hyperprov/storage-s3/testing', '@hyperprov/storage-sshfs/testing'],
-    '@hyperprov/cli': ['@hyperprov/storage-s3', '@hyperprov/storage-s3/testing', '@hyperprov/storage-sshfs', '@hyperprov/storage-sshfs/testing', '@hyperprov/tracker/pipeline', '@hyperprov/tracker/hashing', '@hyperprov/tracker/manifests'],
+    '@hyperprov/cli': ['@hyperprov/fabric-network/testing', '@hyperprov/storage-s3', '@hyperprov/storage-s3/testing', '@hyperprov/storage-sshfs', '@hyperprov/storage-sshfs/testing', '@hyperprov/tracker/pipeline', '@hyperprov/tracker/hashing', '@hyperprov/tracker/manifests'],
     '@hyperprov/storage-s3': ['@hyperprov/storage/conformance'],
     '@hyperprov/storage-sshfs': ['@hyperprov/storage/conformance'],
     '@hyperprov/storage': ['@hyperprov/storage/conformance'],

@@ -11,6 +11,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { EXIT_CODES } from '@hyperprov/errors';
+// Declares what inject() gets: fabric-network's globalSetup (vitest.config.ts) provides it.
+import type {} from '@hyperprov/fabric-network/testing';
 import { ensureCliBuilt, runHyperprov } from './testing/cli-process.js';
 import { projectCli } from './testing/project-cli.js';
 
@@ -54,7 +56,7 @@ describe('hyperprov on Fabric', () => {
         expect(status.identity).toEqual({ mspId: 'Org1MSP', subject: expect.stringContaining('CN=User1@org1.example.com') });
     });
 
-    it('records, reads, checks, fetches and verifies through the gateway', async () => {
+    it('records, reads, checks, fetches and collects garbage through the gateway', async () => {
         await writeFile(path.join(org1, 'train.csv'), 'a,b\n1,2\n');
         await writeFile(path.join(org1, 'model.bin'), bytes);
         const dataset = await one.ok('dataset', org1, '--key', `fabric/${run}/data`, '--include', '*.csv');
@@ -77,12 +79,17 @@ describe('hyperprov on Fabric', () => {
         expect((await readFile(path.join(org1, 'out', 'model.bin'))).equals(bytes)).toBe(true);
         const history = await one.ok('history', `fabric/${run}/model`);
         expect(history.items.map((r: ProvenanceRecord) => r.id)).toEqual([model.id]);
+        // gc reads every record's pointer from the network: all stored objects are referenced.
+        const gc = await one.ok('gc');
+        expect(gc.orphans).toEqual([]);
+        expect(gc.referenced).toBe(gc.objects);
     });
 
     it('verify --ledger checks the chain on both organisations\' peers', async () => {
         const report = await one.ok('verify', model.id, '--ledger');
         expect(report.ok).toBe(true);
         expect(JSON.stringify(report)).toMatch(/block/i);
+        expect(report.ledger.notes).toEqual(expect.arrayContaining([expect.stringMatching(/^Org2's peer .* agrees up to block \d+/)]));
     });
 
     it('a user of the other organisation writing the same key shows as a distinct creator', async () => {

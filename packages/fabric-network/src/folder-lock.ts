@@ -7,6 +7,7 @@
 import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isAlive } from './network/processes.js';
 
 /** Runs `work` holding the lock folder `lock`; `log` hears once that we wait for another owner. */
 export async function withFolderLock<T>(lock: string, what: string, log: (line: string) => void, work: () => Promise<T>): Promise<T> {
@@ -35,14 +36,5 @@ export async function withFolderLock<T>(lock: string, what: string, log: (line: 
         return await work();
     } finally {
         await rm(lock, { recursive: true, force: true });
-    }
-}
-
-function isAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (error) {
-        return (error as NodeJS.ErrnoException).code === 'EPERM';
     }
 }

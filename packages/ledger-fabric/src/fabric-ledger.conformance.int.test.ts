@@ -1,4 +1,4 @@
-/** Runs the Ledger conformance suite against a real Fabric network (see src/testing/fabric-network-setup.ts). */
+/** Runs the Ledger conformance suite against a real Fabric network (started by fabric-network's vitest globalSetup, see vitest.config.ts). */
 import { inject } from 'vitest';
 import { describeLedgerConformance } from '@hyperprov/ledger/conformance';
 import { loadConnectionFile } from './connection-file.js';

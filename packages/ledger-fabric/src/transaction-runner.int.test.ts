@@ -9,11 +9,10 @@ import { GatewayError } from '@hyperledger/fabric-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { decodeBlock } from './block-content.js';
-import { loadConnectionUser } from './connection-identity.js';
-import { gatewayContractPort, type ContractPort, type EndorsedTransaction } from './contract-port.js';
-import { openPeerSession, type PeerSession } from './peer-session.js';
+import type { ContractPort, EndorsedTransaction } from './contract-port.js';
+import type { PeerSession } from './peer-session.js';
 import { TransactionRunner } from './transaction-runner.js';
-import { recordInput, runPrefix, testConnection } from './testing/fixtures.js';
+import { openRawPort, recordInput, runPrefix, testConnection } from './testing/fixtures.js';
 
 const decoder = new TextDecoder();
 
@@ -45,16 +44,7 @@ describe('TransactionRunner on Fabric', () => {
 
     beforeAll(async () => {
         const connection = await testConnection();
-        const org = connection.organizations[0];
-        session = openPeerSession({
-            peer: org!.peers[0]!,
-            peerMspId: org!.mspId,
-            identity: await loadConnectionUser(connection, { org: org!.name, user: 'User1' }),
-            channel: connection.channel,
-            chaincode: connection.chaincode,
-            queryTimeoutMs: 15_000,
-        });
-        port = gatewayContractPort(session.gateway, session.contract, connection.channel, org!.mspId);
+        ({ session, port } = await openRawPort(connection, 'Org1', 15_000));
     });
     afterAll(() => session?.close());
 

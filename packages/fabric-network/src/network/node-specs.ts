@@ -59,89 +59,80 @@ function nodeSpec(name: string, inputs: SpecInputs): NodeSpec {
     const ports = portsOf(name, basePort);
     const kind = nodeKind(name);
     const health = (port: number | undefined): Readiness => ({ kind: 'http', url: `http://127.0.0.1:${port}/healthz` });
+    // Orderers and peers: a Fabric binary with the copied config, ready when /healthz says so.
+    const fabricNode = (program: 'orderer' | 'peer', args: string[], env: Record<string, string>): NodeSpec => ({
+        name,
+        kind,
+        program: join(inputs.binaries.fabric.binDir, program),
+        args,
+        cwd: dir,
+        ports,
+        readiness: health(ports.operations),
+        env: {
+            ...baseEnv(dir),
+            FABRIC_CFG_PATH: join(dir, 'config'),
+            FABRIC_LOGGING_SPEC: inputs.loggingSpec,
+            FABRIC_LOGGING_FORMAT: LOG_FORMAT,
+            ...env,
+        },
+    });
     switch (kind) {
         case 'orderer': {
             const { msp, tls } = cryptoPaths.node(dir, name);
             const data = join(dir, 'data', name);
-            return {
-                name,
-                kind,
-                program: join(inputs.binaries.fabric.binDir, 'orderer'),
-                args: [],
-                cwd: dir,
-                ports,
-                readiness: health(ports.operations),
-                env: {
-                    ...baseEnv(dir),
-                    FABRIC_CFG_PATH: join(dir, 'config'),
-                    FABRIC_LOGGING_SPEC: inputs.loggingSpec,
-                    FABRIC_LOGGING_FORMAT: LOG_FORMAT,
-                    ORDERER_GENERAL_LISTENADDRESS: '127.0.0.1',
-                    ORDERER_GENERAL_LISTENPORT: String(ports.listen),
-                    ORDERER_GENERAL_LOCALMSPID: ORDERER_MSP_ID,
-                    ORDERER_GENERAL_LOCALMSPDIR: msp,
-                    ORDERER_GENERAL_TLS_ENABLED: 'true',
-                    ORDERER_GENERAL_TLS_PRIVATEKEY: tls.key,
-                    ORDERER_GENERAL_TLS_CERTIFICATE: tls.cert,
-                    ORDERER_GENERAL_TLS_ROOTCAS: tls.rootCert,
-                    // No system channel: channels are joined through the participation API.
-                    ORDERER_GENERAL_BOOTSTRAPMETHOD: 'none',
-                    ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
-                    // A follower forwards a submit to the leader for this long before giving up (default 7 s).
-                    ORDERER_GENERAL_CLUSTER_RPCTIMEOUT: '2s',
-                    ORDERER_FILELEDGER_LOCATION: join(data, 'ledger'),
-                    ORDERER_CONSENSUS_WALDIR: join(data, 'etcdraft', 'wal'),
-                    ORDERER_CONSENSUS_SNAPDIR: join(data, 'etcdraft', 'snapshot'),
-                    ORDERER_OPERATIONS_LISTENADDRESS: `127.0.0.1:${ports.operations}`,
-                    ORDERER_METRICS_PROVIDER: 'prometheus',
-                    ORDERER_ADMIN_LISTENADDRESS: `127.0.0.1:${ports.admin}`,
-                },
-            };
+            return fabricNode('orderer', [], {
+                ORDERER_GENERAL_LISTENADDRESS: '127.0.0.1',
+                ORDERER_GENERAL_LISTENPORT: String(ports.listen),
+                ORDERER_GENERAL_LOCALMSPID: ORDERER_MSP_ID,
+                ORDERER_GENERAL_LOCALMSPDIR: msp,
+                ORDERER_GENERAL_TLS_ENABLED: 'true',
+                ORDERER_GENERAL_TLS_PRIVATEKEY: tls.key,
+                ORDERER_GENERAL_TLS_CERTIFICATE: tls.cert,
+                ORDERER_GENERAL_TLS_ROOTCAS: tls.rootCert,
+                // No system channel: channels are joined through the participation API.
+                ORDERER_GENERAL_BOOTSTRAPMETHOD: 'none',
+                ORDERER_CHANNELPARTICIPATION_ENABLED: 'true',
+                // A follower forwards a submit to the leader for this long before giving up (default 7 s).
+                ORDERER_GENERAL_CLUSTER_RPCTIMEOUT: '2s',
+                ORDERER_FILELEDGER_LOCATION: join(data, 'ledger'),
+                ORDERER_CONSENSUS_WALDIR: join(data, 'etcdraft', 'wal'),
+                ORDERER_CONSENSUS_SNAPDIR: join(data, 'etcdraft', 'snapshot'),
+                ORDERER_OPERATIONS_LISTENADDRESS: `127.0.0.1:${ports.operations}`,
+                ORDERER_METRICS_PROVIDER: 'prometheus',
+                ORDERER_ADMIN_LISTENADDRESS: `127.0.0.1:${ports.admin}`,
+            });
         }
         case 'peer': {
             const org = orgOf(name);
             const { msp, tls } = cryptoPaths.node(dir, name);
             const data = join(dir, 'data', name);
             const address = `127.0.0.1:${ports.listen}`;
-            return {
-                name,
-                kind,
-                program: join(inputs.binaries.fabric.binDir, 'peer'),
-                args: ['node', 'start'],
-                cwd: dir,
-                ports,
-                readiness: health(ports.operations),
-                env: {
-                    ...baseEnv(dir),
-                    FABRIC_CFG_PATH: join(dir, 'config'),
-                    FABRIC_LOGGING_SPEC: inputs.loggingSpec,
-                    FABRIC_LOGGING_FORMAT: LOG_FORMAT,
-                    CORE_PEER_ID: hostName(name),
-                    CORE_PEER_ADDRESS: address,
-                    CORE_PEER_LISTENADDRESS: address,
-                    CORE_PEER_CHAINCODEADDRESS: `127.0.0.1:${ports.chaincode}`,
-                    CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${ports.chaincode}`,
-                    CORE_PEER_GOSSIP_BOOTSTRAP: address,
-                    CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
-                    // Peers of the other org are found through gossip; a first dial that fails
-                    // (that peer still starting) is retried only every 25 s by default, and until
-                    // then the gateway knows no endorser of the other org, so every submit fails
-                    // (seen 27-31 s after 2 of 7 fresh `up`s in the fault tests).
-                    CORE_PEER_GOSSIP_RECONNECTINTERVAL: '2s',
-                    CORE_PEER_LOCALMSPID: org.mspId,
-                    CORE_PEER_MSPCONFIGPATH: msp,
-                    CORE_PEER_TLS_ENABLED: 'true',
-                    CORE_PEER_TLS_CERT_FILE: tls.cert,
-                    CORE_PEER_TLS_KEY_FILE: tls.key,
-                    CORE_PEER_TLS_ROOTCERT_FILE: tls.rootCert,
-                    CORE_PEER_FILESYSTEMPATH: join(data, 'production'),
-                    CORE_LEDGER_SNAPSHOTS_ROOTDIR: join(data, 'snapshots'),
-                    CORE_OPERATIONS_LISTENADDRESS: `127.0.0.1:${ports.operations}`,
-                    CORE_METRICS_PROVIDER: 'prometheus',
-                    // Chaincode as a service through Fabric's own builder; the copied core.yaml has no Docker endpoint.
-                    CORE_CHAINCODE_EXTERNALBUILDERS: JSON.stringify([{ name: 'ccaas', path: inputs.binaries.fabric.ccaasBuilderDir }]),
-                },
-            };
+            return fabricNode('peer', ['node', 'start'], {
+                CORE_PEER_ID: hostName(name),
+                CORE_PEER_ADDRESS: address,
+                CORE_PEER_LISTENADDRESS: address,
+                CORE_PEER_CHAINCODEADDRESS: `127.0.0.1:${ports.chaincode}`,
+                CORE_PEER_CHAINCODELISTENADDRESS: `127.0.0.1:${ports.chaincode}`,
+                CORE_PEER_GOSSIP_BOOTSTRAP: address,
+                CORE_PEER_GOSSIP_EXTERNALENDPOINT: address,
+                // Peers of the other org are found through gossip; a first dial that fails
+                // (that peer still starting) is retried only every 25 s by default, and until
+                // then the gateway knows no endorser of the other org, so every submit fails
+                // (seen 27-31 s after 2 of 7 fresh `up`s in the fault tests).
+                CORE_PEER_GOSSIP_RECONNECTINTERVAL: '2s',
+                CORE_PEER_LOCALMSPID: org.mspId,
+                CORE_PEER_MSPCONFIGPATH: msp,
+                CORE_PEER_TLS_ENABLED: 'true',
+                CORE_PEER_TLS_CERT_FILE: tls.cert,
+                CORE_PEER_TLS_KEY_FILE: tls.key,
+                CORE_PEER_TLS_ROOTCERT_FILE: tls.rootCert,
+                CORE_PEER_FILESYSTEMPATH: join(data, 'production'),
+                CORE_LEDGER_SNAPSHOTS_ROOTDIR: join(data, 'snapshots'),
+                CORE_OPERATIONS_LISTENADDRESS: `127.0.0.1:${ports.operations}`,
+                CORE_METRICS_PROVIDER: 'prometheus',
+                // Chaincode as a service through Fabric's own builder; the copied core.yaml has no Docker endpoint.
+                CORE_CHAINCODE_EXTERNALBUILDERS: JSON.stringify([{ name: 'ccaas', path: inputs.binaries.fabric.ccaasBuilderDir }]),
+            });
         }
         case 'ca': {
             const org = orgOf(name);

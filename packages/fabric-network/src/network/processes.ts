@@ -97,7 +97,7 @@ function isOurProcess(record: PidFile): boolean {
  * program's main thread can turn zombie while its other threads still exit, holding the sockets
  * open: it only counts as gone once it has no thread left besides the zombie leader.
  */
-function isAlive(pid: number): boolean {
+export function isAlive(pid: number): boolean {
     try {
         process.kill(pid, 0);
     } catch (error) {

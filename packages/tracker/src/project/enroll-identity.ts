@@ -4,13 +4,13 @@
  * read through the gateway) before the config switches to it, and written to a folder of its
  * own first, so a failure anywhere leaves the project signing as before.
  */
-import { X509Certificate } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import { checkIdentity, saveLocalIdentity, type LocalIdentity } from '@hyperprov/ledger';
 import { findProjectDir, readConfig, writeConfig } from '../config/index.js';
 import type { EnrollOptions, EnrollResult } from '../tracker.js';
+import { certificateSubject } from './certificate-subject.js';
 import { projectConnectionPath } from './fabric-project.js';
 import { loadFabricPackage, openLedgerBackend } from './ledger-backends.js';
 
@@ -65,7 +65,7 @@ export async function enrollIdentity(options: EnrollOptions): Promise<EnrollResu
     return {
         user: options.user,
         mspId: org.mspId,
-        subject: new X509Certificate(identity.certificatePem).subject.replaceAll('\n', ', '),
+        subject: certificateSubject(identity.certificatePem),
         registered: enrolled.registered,
         identityDir: target,
         certificate: identity.certificatePem,

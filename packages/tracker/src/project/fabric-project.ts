@@ -4,7 +4,6 @@
  * users' key paths are left out, since the project's own identity folder holds the one key it
  * signs with) and that identity. Used by init and enroll.
  */
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 import type { LocalIdentity } from '@hyperprov/ledger';
@@ -36,9 +35,10 @@ export async function prepareFabricProject(options: { connection: string; org?: 
         );
     }
     const identity = await fabric.loadConnectionUser(connection, { org: org.name, user });
-    // The copy keeps everything but the users: their files are relative to the original's folder.
-    const raw = JSON.parse(await readFile(options.connection, 'utf8')) as { organizations?: Record<string, unknown>[] };
-    const copy = { ...raw, organizations: (raw.organizations ?? []).map(({ users: _users, ...rest }) => rest) };
+    // The copy is the parsed file without the users (their key files stay where they are) and
+    // without what parsing added (where it was read from).
+    const { baseDir: _baseDir, source: _source, ...document } = connection;
+    const copy = { ...document, organizations: document.organizations.map(({ users: _users, ...rest }) => rest) };
     return {
         ledger: { backend: 'fabric', connection: PROJECT_CONNECTION_FILE, org: org.name },
         connectionText: `${JSON.stringify(copy, null, 2)}\n`,

@@ -1,5 +1,4 @@
 /** `openTracker`: the project containing a directory, with its ledger open and checked. */
-import { X509Certificate } from 'node:crypto';
 import { createReleasableLedger } from '../client/releasable-ledger.js';
 import { findProjectDir, readConfig, resolveConfigPath } from '../config/index.js';
 import { loadLocalIdentity } from '@hyperprov/ledger';
@@ -20,7 +19,6 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     await ledger.use(async () => undefined);
     const store = await resolveProjectStore(config.store, projectDir);
     const modes = await projectStoreModes(projectDir);
-    const subject = new X509Certificate(identity.certificatePem).subject.replaceAll('\n', ', ');
-    return new ProjectTracker(projectDir, hyperprovDir, config, store, modes, ledger, options, { mspId: identity.mspId, subject });
+    return new ProjectTracker(projectDir, hyperprovDir, config, store, modes, ledger, options, { mspId: identity.mspId, certificatePem: identity.certificatePem });
 }
 

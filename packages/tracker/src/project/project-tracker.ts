@@ -19,6 +19,7 @@ import { toProjectRelative, type ProjectStore } from '../stores/project-store.js
 import { assertNotProjectFile } from '../pipeline/project-files.js';
 import { createStoreRegistry, parseStoreLocation, type StoreModes, type StoreRegistry } from '../stores/registry.js';
 import type { VerifiableLedger } from './ledger-backends.js';
+import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
 export class ProjectTracker implements Tracker {
@@ -38,7 +39,7 @@ export class ProjectTracker implements Tracker {
         private readonly ledger: ReleasableLedger<VerifiableLedger>,
         private readonly options: OpenTrackerOptions,
         /** Who signs this project's records: the creator every new record carries. */
-        private readonly signer: { mspId: string; subject: string },
+        private readonly signer: { mspId: string; certificatePem: string },
     ) {
         this.client = createProvenanceClient(ledger);
         this.#storeUrl = store.url;
@@ -236,7 +237,8 @@ export class ProjectTracker implements Tracker {
         return {
             projectDir: this.projectDir,
             store: this.#storeUrl,
-            identity: this.signer,
+            // Parsed here, not at open: only status shows it.
+            identity: { mspId: this.signer.mspId, subject: certificateSubject(this.signer.certificatePem) },
             ledger: { backend: info.backend, height: info.height.toString(), ...(info.attention && { attention: info.attention }) },
         };
     }

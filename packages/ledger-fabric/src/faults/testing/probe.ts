@@ -4,9 +4,9 @@
  * happened to each; then a check of every record against the ledger: acknowledged ones are there
  * exactly once, definitive failures left nothing, and outcome-unknown ones are resolved by id.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { TrackerError } from '@hyperprov/errors';
 import type { Ledger } from '@hyperprov/ledger';
+import { recordInput, runPrefix } from '../../testing/fixtures.js';
 
 export interface ProbeRecord {
     key: string;
@@ -26,14 +26,9 @@ export interface ProbeOptions {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** A valid RecordInput JSON for `key` (same shape as testing/fixtures' recordInput, without vitest). */
-export function recordInput(key: string): string {
-    const checksum = createHash('sha256').update(randomBytes(16)).digest('hex');
-    return JSON.stringify({ key, checksum: `sha256:${checksum}`, size: 16, location: 'file:///var/hyperprov/store', pointer: `sha256/${checksum}` });
-}
-
+/** A key prefix no other run uses, under `faults/`. */
 export function uniquePrefix(name: string): string {
-    return `faults/${name}/${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`;
+    return runPrefix(`faults/${name}`);
 }
 
 function asTrackerError(error: unknown): TrackerError {
