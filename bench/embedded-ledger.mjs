@@ -19,7 +19,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLocalIdentity } from '@hyperprov/ledger';
 import { openEmbeddedLedger } from '@hyperprov/ledger-embedded';
-import { buildChain, inParallel, machineInfo, percentile, recordInput } from './lib/ledger-workload.mjs';
+import { buildChain, inParallel, machineInfo, measureSetMany, percentile, recordInput } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -101,15 +101,7 @@ try {
     };
 
     // 3. `setMany`, BATCH records per transaction.
-    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => recordInput(`batch/${b}/${i}`)));
-    start = performance.now();
-    for (let b = 0; b < BATCHES; b++) await ledger.submit('setMany', [batchInput(b)]);
-    seconds = (performance.now() - start) / 1000;
-    results.setManySequential = { recordsPerTx: BATCH, txs: BATCHES, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
-    start = performance.now();
-    await inParallel(BATCHES, 4, (b) => ledger.submit('setMany', [batchInput(BATCHES + b)]));
-    seconds = (performance.now() - start) / 1000;
-    results.setManyConcurrent = { recordsPerTx: BATCH, txs: BATCHES, inFlight: 4, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
+    Object.assign(results, await measureSetMany(ledger, 'batch/', BATCH, BATCHES));
 
     // 4. get latency.
     const gets = [];

@@ -16,7 +16,7 @@
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { loadConnectionFile, loadConnectionUser, openFabricLedger } from '@hyperprov/ledger-fabric';
-import { buildChain, inParallel, machineInfo, percentile, recordInput } from './lib/ledger-workload.mjs';
+import { buildChain, inParallel, machineInfo, measureSetMany, percentile, recordInput } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -104,15 +104,7 @@ try {
     }
 
     // 3. setMany, BATCH records per transaction.
-    const batchInput = (b) => JSON.stringify(Array.from({ length: BATCH }, (_, i) => recordInput(`${run}/batch/${b}/${i}`)));
-    let start = performance.now();
-    for (let b = 0; b < BATCHES; b++) await ledger.submit('setMany', [batchInput(b)]);
-    let seconds = (performance.now() - start) / 1000;
-    results.setManySequential = { recordsPerTx: BATCH, txs: BATCHES, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
-    start = performance.now();
-    await inParallel(BATCHES, 4, (b) => ledger.submit('setMany', [batchInput(BATCHES + b)]));
-    seconds = (performance.now() - start) / 1000;
-    results.setManyConcurrent = { recordsPerTx: BATCH, txs: BATCHES, inFlight: 4, recordsPerSecond: Math.round((BATCH * BATCHES) / seconds) };
+    Object.assign(results, await measureSetMany(ledger, `${run}/batch/`, BATCH, BATCHES));
 
     // 4. get latency.
     const gets = [];
@@ -138,7 +130,7 @@ try {
     results.getDependencies = { depth: DEPTH, records: reached, firstMs: +lineage[0].toFixed(1), bestMs: +Math.min(...lineage).toFixed(1), hyperprov2019Ms: 1552 };
 
     // 6. verify() of the whole channel.
-    start = performance.now();
+    const start = performance.now();
     const verification = await ledger.verify();
     results.verify = { blocks: Number(verification.height), ok: verification.ok, ms: Math.round(performance.now() - start), problems: verification.problems.slice(0, 3) };
 

@@ -54,3 +54,19 @@ export async function buildChain(ledger, prefix, depth, batch) {
 export function machineInfo() {
     return { cpus: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, load: os.loadavg()[0].toFixed(1) };
 }
+
+/** `setMany` of `batch` records per transaction, `batches` one after another, then as many 4 at a time. */
+export async function measureSetMany(ledger, prefix, batch, batches) {
+    const batchInput = (b) => JSON.stringify(Array.from({ length: batch }, (_, i) => recordInput(`${prefix}${b}/${i}`)));
+    let start = performance.now();
+    for (let b = 0; b < batches; b++) await ledger.submit('setMany', [batchInput(b)]);
+    const sequential = (performance.now() - start) / 1000;
+    start = performance.now();
+    await inParallel(batches, 4, (b) => ledger.submit('setMany', [batchInput(batches + b)]));
+    const concurrent = (performance.now() - start) / 1000;
+    const perSecond = (seconds) => Math.round((batch * batches) / seconds);
+    return {
+        setManySequential: { recordsPerTx: batch, txs: batches, recordsPerSecond: perSecond(sequential) },
+        setManyConcurrent: { recordsPerTx: batch, txs: batches, inFlight: 4, recordsPerSecond: perSecond(concurrent) },
+    };
+}
