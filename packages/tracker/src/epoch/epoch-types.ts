@@ -31,6 +31,13 @@ export interface EpochInput {
     idempotencyKey?: string;
     /** Base for a relative `model` and dataset directories; default the working directory. */
     cwd?: string;
+    /**
+     * What the checkpoint looked like when the caller decided to record it (a caller in another
+     * process, e.g. Python or the watcher, sends it): if the file no longer matches when it is
+     * snapshotted, the entry fails as FILE_CHANGED instead of recording other bytes.
+     * For a directory: its newest file's mtime and the total size.
+     */
+    expect?: { size: number; mtimeMs: number };
 }
 
 /** Where one outbox entry is. */
