@@ -197,9 +197,10 @@ export function createWatcher(options: WatcherOptions): Watcher {
             item = { name: top, abs: path.join(models, top), checking: false, again: false, lastAt: 0, sent: new Set(), retryMs: MIN_RETRY_MS };
             items.set(top, item);
         }
+        // Items found by the initial scan are checked together once it ends (see `ready`).
+        if (scanning) return;
         if (item.checking) item.again = true;
-        // A file found by the initial scan is checked at once: if its mtime is old it is finished already.
-        else schedule(item, scanning ? 0 : settleMs);
+        else schedule(item, settleMs);
     };
 
     /** Settle, format markers, re-check: queues the item once it is finished. */
@@ -252,7 +253,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
     /** One sender at a time: epochs reach the sink in order (datasets first), so "the previous checkpoint" is the previous epoch. */
     const pump = (): void => {
-        if (pumping || stopped) return;
+        // Held during the initial scan, so what was found is sent in epoch order, not in scan order.
+        if (pumping || stopped || scanning) return;
         pumping = (async () => {
             // Yield first, so `pumping` is set before the finally below can clear it.
             await null;
@@ -319,6 +321,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
         }
         item.sent.add(idem);
         counts.inFlight++;
+        // Its failure is the same as `committed`'s, handled below.
+        handle.snapshotted.catch(() => undefined);
         emit({ event: 'queued', model, key, epoch, entry: handle.entry, run: handle.run, idempotencyKey: idem });
         handle.committed.then(
             (result) => {
@@ -405,6 +409,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
         for (const kind of ['add', 'addDir', 'change', 'unlink', 'unlinkDir'] as const) fsw.on(kind, (p: string) => onFsEvent(kind, path.resolve(p)));
         fsw.on('error', (error) => report({}, error, true));
         await new Promise<void>((resolve) => fsw?.once('ready', () => resolve()));
+        // Checked at once: a file whose mtime is older than the settle time finished while the watcher was down.
+        await Promise.all([...items.values()].map((item) => check(item).catch((error) => report({ model: rel(item.abs) }, error, true))));
         scanning = false;
         // The checkpoints' datasets as they are now: later checkpoints depend on the newest manifest.
         for (const name of Object.keys(datasets)) datasetQueue.push(name);
