@@ -23,6 +23,7 @@ export type {
     RecordDatasetOptions,
     RecordDatasetResult,
 } from './tracker.js';
+export type { EpochInput, EpochHandle, EpochResult, EpochState, EpochStatus, FlushResult, EpochSink, RunSummary, RunDetails } from './epoch/epoch-types.js';
 export { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
 export {
     createProvenanceClient,
