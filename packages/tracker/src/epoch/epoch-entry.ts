@@ -4,7 +4,7 @@
  * snapshot recorded with its metadata).
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { assertValidKey, runProblem, type JsonValue, type Page, type ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { TrackerError } from '@hyperprov/errors';
@@ -112,7 +112,7 @@ export async function acceptEpoch(input: EpochInput, projectDir: string, default
     for (const [name, value] of Object.entries(input.datasets ?? {})) {
         if (typeof value !== 'string' || value === '') throw invalid(`datasets.${name} must be a directory or a record id or key`);
         const dir = path.resolve(cwd, value);
-        const isDir = await stat(dir).then((info) => info.isDirectory(), () => false);
+        const isDir = isDirectory(dir);
         datasets[name] = isDir ? { dir } : { ref: value };
     }
     const idempotencyKey = input.idempotencyKey ?? randomUUID();
@@ -204,4 +204,13 @@ async function recentVersions(target: EpochTarget, key: string): Promise<Provena
 
 function invalid(message: string): TrackerError {
     return new TrackerError('INVALID_ARGUMENT', `epoch: ${message}`);
+}
+
+/** Synchronous for the hook's path (see snapshot.ts sourceIdentity). */
+function isDirectory(dir: string): boolean {
+    try {
+        return statSync(dir).isDirectory();
+    } catch {
+        return false;
+    }
 }

@@ -13,6 +13,7 @@
  * the old file or the new one, never half of one.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 
@@ -45,17 +46,35 @@ export function outboxPaths(hyperprovDir: string): OutboxPaths {
 
 /** Writes `value` as JSON to `file` atomically and durably (file and directory fsynced). */
 export async function writeJsonDurably(file: string, value: unknown): Promise<void> {
+    await writeJsonAtomic(file, value, true);
+    await syncDir(path.dirname(file));
+}
+
+/**
+ * Writes `value` as JSON to `file` atomically: a crash of the process leaves the old file or the
+ * new one. Without `sync` it is not yet safe from a power cut; {@link syncFile} makes it so later.
+ */
+export async function writeJsonAtomic(file: string, value: unknown, sync = false): Promise<void> {
     const dir = path.dirname(file);
     const temp = path.join(dir, `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
     const handle = await open(temp, 'wx', 0o600);
     try {
         await handle.writeFile(`${JSON.stringify(value)}\n`);
-        await handle.sync();
+        if (sync) await handle.sync();
     } finally {
         await handle.close();
     }
     await rename(temp, file);
-    await syncDir(dir);
+}
+
+/** fsync of a file that exists. */
+export async function syncFile(file: string): Promise<void> {
+    const handle = await open(file, 'r');
+    try {
+        await handle.sync();
+    } finally {
+        await handle.close();
+    }
 }
 
 /** fsync of a directory, so a rename or a new name in it survives a power cut. */
@@ -102,3 +121,25 @@ export async function moveToFailed(paths: OutboxPaths, entry: string, reason: un
 
 /** Entry ids: `e` + 24 hex digits of the idempotency key's SHA-256. */
 export const ENTRY_ID = /^e[0-9a-f]{24}$/;
+
+/**
+ * Synchronous twins for the hook's path: a few page-cache syscalls take microseconds, while their
+ * async forms wait in the thread pool behind the copies and fsyncs of earlier epochs.
+ */
+export function readJsonSync<T>(file: string): T | undefined {
+    let text: string;
+    try {
+        text = readFileSync(file, 'utf8');
+    } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT' || (error as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+        throw error;
+    }
+    return JSON.parse(text) as T;
+}
+
+/** Atomic (not yet durable) JSON write, synchronously; see {@link readJsonSync}. */
+export function writeJsonAtomicSync(file: string, value: unknown): void {
+    const temp = path.join(path.dirname(file), `.${path.basename(file)}.${randomBytes(4).toString('hex')}.tmp`);
+    writeFileSync(temp, `${JSON.stringify(value)}\n`, { mode: 0o600, flag: 'wx' });
+    renameSync(temp, file);
+}

@@ -6,15 +6,16 @@
  * loses nothing: the next process to drain finds the entry, re-takes a snapshot that did not
  * finish (if the checkpoint is unchanged), and an entry already on the ledger is not recorded again.
  */
+import { mkdirSync } from 'node:fs';
 import { mkdir, open, rm, unlink, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { TrackerError, isTrackerError } from '@hyperprov/errors';
 import type { EpochHandle, EpochInput, EpochResult, EpochStatus, FlushResult } from './epoch-types.js';
 import { acceptEpoch, recordEntry, type DoneFile, type EntryFile, type EpochTarget, type SnapshotFile } from './epoch-entry.js';
 import { gitRevision } from './git-revision.js';
-import { listEntries, moveToFailed, outboxPaths, readJson, writeJsonDurably, type OutboxPaths } from './outbox-files.js';
+import { listEntries, moveToFailed, outboxPaths, readJson, readJsonSync, syncDir, syncFile, writeJsonAtomicSync, writeJsonDurably, type OutboxPaths } from './outbox-files.js';
 import { isAlive } from './process-alive.js';
-import { takeSnapshot } from './snapshot.js';
+import { syncSnapshot, takeSnapshot } from './snapshot.js';
 
 /** `attempt.json`. */
 interface AttemptFile {
@@ -76,7 +77,7 @@ export class Outbox {
             committed: waiters.committed.promise,
         });
         // The same idempotency key again (a retried HTTP call, a restarted watcher): answer with the first call's outcome.
-        const done = await readJson<DoneFile>(this.paths.doneFile(entry.entry));
+        const done = readJsonSync<DoneFile>(this.paths.doneFile(entry.entry));
         if (done !== undefined) {
             const settled: Waiters = { snapshotted: deferred(), committed: deferred() };
             settled.snapshotted.resolve();
@@ -86,19 +87,22 @@ export class Outbox {
         const known = this.#waiters.get(entry.entry);
         if (known !== undefined) return handle(known);
         const waiters = this.#waitersFor(entry.entry);
-        const failed = await readJson<{ code: string; message: string }>(path.join(this.paths.failed(entry.entry), 'reason.json'));
+        const failed = readJsonSync<{ code: string; message: string }>(path.join(this.paths.failed(entry.entry), 'reason.json'));
         if (failed !== undefined) {
             const error = new TrackerError(failed.code as never, failed.message);
             waiters.snapshotted.reject(error);
             waiters.committed.reject(error);
             return handle(waiters);
         }
-        const existing = await readJson<EntryFile>(this.paths.entryFile(entry.entry));
-        if (existing === undefined) {
-            await mkdir(this.paths.entry(entry.entry), { recursive: true });
-            await writeJsonDurably(this.paths.entryFile(entry.entry), entry);
-            this.#snapshot(existing ?? entry);
-        } else if (await readJson(this.paths.snapshotFile(entry.entry))) {
+        if (readJsonSync<EntryFile>(this.paths.entryFile(entry.entry)) === undefined) {
+            mkdirSync(this.paths.entry(entry.entry), { recursive: true });
+            // No fsync before returning: right after a checkpoint save, an fsync waits for the
+            // journal to flush that checkpoint's data too (tens of ms on ext4). The entry is safe from
+            // a crash of the process at once (the page cache survives it), and from a power cut once
+            // the snapshot is taken, which syncs it; an unsynced checkpoint would be lost then anyway.
+            writeJsonAtomicSync(this.paths.entryFile(entry.entry), entry);
+            this.#snapshot(entry);
+        } else if (readJsonSync(this.paths.snapshotFile(entry.entry)) !== undefined) {
             waiters.snapshotted.resolve();
         }
         this.start();
@@ -199,9 +203,15 @@ export class Outbox {
         const target = this.paths.snapshot(entry.entry);
         await rm(target, { recursive: true, force: true });
         if (entry.source.kind === 'dir') await mkdir(target);
-        const [git] = await Promise.all([gitRevision(path.dirname(entry.model)), takeSnapshot(entry.model, target, entry.source)]);
-        const snap: SnapshotFile = { snapshotAt: new Date().toISOString(), ...(git && { git }) };
+        // A copy, not an upload: copyFile is one call into the kernel, so it finishes in a fraction
+        // of a second even while a training loop keeps this thread busy; an upload needs this
+        // thread for every chunk and could still be reading when the trainer saves again.
+        const [revision] = await Promise.all([gitRevision(path.dirname(entry.model)), takeSnapshot(entry.model, target, entry.source)]);
+        await syncSnapshot(target, entry.source.kind);
+        const snap: SnapshotFile = { snapshotAt: new Date().toISOString(), ...(revision && { git: revision }) };
+        await syncFile(this.paths.entryFile(entry.entry));
         await writeJsonDurably(this.paths.snapshotFile(entry.entry), snap);
+        await syncDir(this.paths.root);
     }
 
     async #run(): Promise<void> {
@@ -372,3 +382,4 @@ function deferred<T>(): Deferred<T> {
 function sleep(ms: number): Promise<void> {
     return new Promise((resolve) => setTimeout(resolve, ms));
 }
+

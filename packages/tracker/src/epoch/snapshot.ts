@@ -5,8 +5,8 @@
  * (copy-on-write clone, instant on btrfs/XFS) and fall back to a kernel-side copy elsewhere. A hard
  * link would be free but shares the inode: an in-place overwrite would change the snapshot too.
  */
-import { constants } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir, stat } from 'node:fs/promises';
+import { constants, readdirSync, statSync } from 'node:fs';
+import { copyFile, lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { TrackerError } from '@hyperprov/errors';
 
@@ -20,11 +20,15 @@ export interface SourceIdentity {
     files: number;
 }
 
-/** Reads a checkpoint's identity; INVALID_ARGUMENT when it is missing or neither file nor directory. */
+/**
+ * Reads a checkpoint's identity; INVALID_ARGUMENT when it is missing or neither file nor directory.
+ * Synchronous on purpose: it is on the hook's path, and a stat queued behind the thread pool's
+ * long copies and fsyncs would make the hook wait for them; the page-cache stat takes microseconds.
+ */
 export async function sourceIdentity(source: string): Promise<SourceIdentity> {
     let info;
     try {
-        info = await stat(source);
+        info = statSync(source);
     } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         throw new TrackerError(
@@ -38,14 +42,34 @@ export async function sourceIdentity(source: string): Promise<SourceIdentity> {
     let size = 0;
     let mtimeMs = 0;
     let files = 0;
-    for (const file of await listFiles(source)) {
-        const entry = await stat(path.join(source, file));
+    for (const file of listFilesSync(source)) {
+        const entry = statSync(path.join(source, file));
         size += entry.size;
         mtimeMs = Math.max(mtimeMs, entry.mtimeMs);
         files++;
     }
     if (files === 0) throw new TrackerError('INVALID_ARGUMENT', `checkpoint directory ${source} is empty; call the hook after the checkpoint is saved`);
     return { kind: 'dir', size, mtimeMs, files };
+}
+
+/** Files under `dir` (relative, `/`-separated), recursively, following links to files as listFiles does. */
+function listFilesSync(dir: string, prefix = ''): string[] {
+    const out: string[] = [];
+    for (const entry of readdirSync(path.join(dir, prefix), { withFileTypes: true })) {
+        const rel = prefix === '' ? entry.name : `${prefix}/${entry.name}`;
+        if (entry.isDirectory()) out.push(...listFilesSync(dir, rel));
+        else if (entry.isFile()) out.push(rel);
+        else if (entry.isSymbolicLink() && statSyncOrUndefined(path.join(dir, rel))?.isFile()) out.push(rel);
+    }
+    return out.sort();
+}
+
+function statSyncOrUndefined(file: string) {
+    try {
+        return statSync(file);
+    } catch {
+        return undefined;
+    }
 }
 
 export function sameIdentity(a: SourceIdentity, b: { size: number; mtimeMs: number; files?: number }): boolean {
@@ -92,4 +116,17 @@ async function listFiles(dir: string, prefix = ''): Promise<string[]> {
         }
     }
     return out.sort();
+}
+
+/** fsync of a snapshot's bytes (a file, or every file of a directory copy). */
+export async function syncSnapshot(target: string, kind: 'file' | 'dir'): Promise<void> {
+    const files = kind === 'file' ? [target] : (await listFiles(target)).map((file) => path.join(target, file));
+    for (const file of files) {
+        const handle = await open(file, 'r');
+        try {
+            await handle.sync();
+        } finally {
+            await handle.close();
+        }
+    }
 }
