@@ -19,6 +19,7 @@ import { lineageCommand } from './commands/lineage.js';
 import { putCommand } from './commands/put.js';
 import { rangeCommand } from './commands/range.js';
 import { recordCommand } from './commands/record.js';
+import { reproduceCommand } from './commands/reproduce.js';
 import { runCommandSpec } from './commands/run-show.js';
 import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
@@ -50,6 +51,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     lineageCommand,
     runsCommand,
     runCommandSpec,
+    reproduceCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,

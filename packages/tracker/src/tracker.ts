@@ -20,6 +20,7 @@ import type { ObjectVerification } from './pipeline/record-verify.js';
 import type { OrphanDeletion, OrphanScan } from './pipeline/store-gc.js';
 import type { PutInput, RecordFileOptions, RecordResult } from './pipeline/record.js';
 import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from './epoch/epoch-types.js';
+import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from './answers/reproduce.js';
 
 /** Options of {@link openTracker}. */
 export interface OpenTrackerOptions {
@@ -289,6 +290,12 @@ export interface Tracker extends AsyncDisposable {
     runs(options?: PageOptions): Promise<Page<RunSummary>>;
     /** One run: summary and its checkpoints, oldest first. */
     run(id: string, options?: PageOptions): Promise<RunDetails>;
+    /**
+     * Writes a model (a record id or key, or a run's last checkpoint or that of an epoch), its
+     * dataset manifests and the uploaded dataset files into `outDir` (new or empty), every byte
+     * checked, with `reproduce.json` and `SUMMARY.md`; all or nothing.
+     */
+    reproduce(target: ReproduceTarget, outDir: string, options?: ReproduceOptions): Promise<ReproduceReport>;
     /** Stops the outbox (entries not yet recorded stay for the next start), then releases everything. */
     close(): Promise<void>;
 }

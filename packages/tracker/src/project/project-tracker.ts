@@ -22,6 +22,7 @@ import type { VerifiableLedger } from './ledger-backends.js';
 import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from '../epoch/epoch-types.js';
 import { makeRunId } from '../epoch/epoch-entry.js';
 import { Outbox } from '../epoch/outbox.js';
+import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from '../answers/reproduce.js';
 import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -273,6 +274,29 @@ export class ProjectTracker implements Tracker {
 
     run(id: string, options: PageOptions = {}): Promise<RunDetails> {
         return this.client.run(id, options);
+    }
+
+    async reproduce(target: ReproduceTarget, outDir: string, options: ReproduceOptions = {}): Promise<ReproduceReport> {
+        const { reproduce } = await import('../answers/reproduce.js');
+        const client = this.client;
+        return reproduce(
+            {
+                resolve: (keyOrId) => this.resolve(keyOrId),
+                show: (id) => this.show(id),
+                storeFor: (location) => this.#storeFor(location),
+                async *runRecords(run) {
+                    let bookmark = '';
+                    do {
+                        const page = await client.run(run, { pageSize: 1000, bookmark });
+                        yield* page.records.items;
+                        bookmark = page.records.bookmark;
+                    } while (bookmark !== '');
+                },
+            },
+            target,
+            outDir,
+            options,
+        );
     }
 
     /** The outbox, made on first use; records snapshots from inside .hyperprov/, which record() refuses. */
