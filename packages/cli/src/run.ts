@@ -9,6 +9,7 @@ import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
 import { enrollCommand } from './commands/enroll.js';
+import { epochCommand } from './commands/epoch.js';
 import { fetchCommand } from './commands/fetch.js';
 import { gcCommand } from './commands/gc.js';
 import { getCommand } from './commands/get.js';
@@ -18,6 +19,9 @@ import { lineageCommand } from './commands/lineage.js';
 import { putCommand } from './commands/put.js';
 import { rangeCommand } from './commands/range.js';
 import { recordCommand } from './commands/record.js';
+import { reproduceCommand } from './commands/reproduce.js';
+import { runCommandSpec } from './commands/run-show.js';
+import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
@@ -39,11 +43,15 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     recordCommand,
     putCommand,
     datasetCommand,
+    epochCommand,
     getCommand,
     showCommand,
     historyCommand,
     rangeCommand,
     lineageCommand,
+    runsCommand,
+    runCommandSpec,
+    reproduceCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,
