@@ -25,6 +25,7 @@ import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
+import { watchCommand } from './commands/watch.js';
 import type { CliContext, GlobalArgs } from './context.js';
 import { CliOutput, type CliIo } from './output.js';
 
@@ -44,6 +45,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     putCommand,
     datasetCommand,
     epochCommand,
+    watchCommand,
     getCommand,
     showCommand,
     historyCommand,

@@ -39,7 +39,6 @@ export { createStoreRegistry, openStore, parseStoreLocation, SUPPORTED_STORE_SCH
 export { fromStoreError } from './stores/store-errors.js';
 export * from './lineage/index.js';
 export type { RecordFileOptions, RecordResult, PutInput } from './pipeline/record.js';
-export type { EpochInput, EpochHandle, EpochResult, EpochState, EpochStatus, EpochSink, FlushResult, RunSummary } from './epoch/epoch-types.js';
 export type { ObjectCheck, ObjectStatus, ObjectVerification } from './pipeline/record-verify.js';
 export type { FetchOptions, FetchResult } from './pipeline/record-fetch.js';
 export { TrackerError, isTrackerError, TRACKER_ERROR_CODES, type TrackerErrorCode, type TrackerErrorOptions } from '@hyperprov/errors';
