@@ -32,7 +32,9 @@ const ALLOWED: Record<string, readonly string[]> = {
         '@hyperprov/storage-s3',
         '@hyperprov/storage-sshfs',
     ],
-    '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage'],
+    // The folder watcher sends checkpoints to an EpochSink; from the tracker it takes only that type.
+    '@hyperprov/watcher': ['@hyperprov/errors', '@hyperprov/tracker'],
+    '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage', '@hyperprov/watcher'],
     // Runs a Fabric network; it only locates the contract's package folder, never loads the contract.
     '@hyperprov/fabric-network': ['@hyperprov/errors'],
 };

@@ -1,51 +1,147 @@
 /**
  * Where `hyperprov watch` sends checkpoints: the one place that chooses the {@link EpochSink}.
  * Today it is the project's own tracker, in this process (its outbox records the entries, and
- * the ones a crash left behind, from this process). When the project server lands
- * (`@hyperprov/server/client`), `connectServer(projectDir)` is chosen here instead whenever a
- * server runs for the project, so the watcher and every other command share one ledger owner.
+ * the ones a crash left behind). When the project server lands (`@hyperprov/server/client`),
+ * `connectServer(projectDir)` is chosen here instead whenever a server runs for the project (see
+ * the marked line in {@link openWatchSink}), so the watcher and every other command share one
+ * ledger owner.
  */
-import type { EpochSink, Tracker } from '@hyperprov/tracker';
+import { randomBytes } from 'node:crypto';
+import type { EpochHandle, EpochSink, OpenTrackerOptions, Tracker } from '@hyperprov/tracker';
 import type { CliContext, GlobalArgs } from './context.js';
 
 /** An open sink and how to let go of it. */
 export interface WatchSink {
     sink: EpochSink;
     projectDir: string;
+    /** The run id every checkpoint gets (given, or made once here so that reopening the tracker keeps it). */
+    run: string;
     /** `tracker`: in this process; `server`: the project server (not built yet). */
     via: 'tracker' | 'server';
     close(): Promise<void>;
 }
 
+/** Options of {@link openWatchSink}. */
+export interface WatchSinkOptions {
+    run?: string;
+    onAttemptFailed?: (message: string) => void;
+    /** How long the tracker stays open with nothing to do before it lets go of the project (ms); default 3000. */
+    idleCloseMs?: number;
+}
+
 /** Opens the sink for the project at --dir (or the working directory). */
-export async function openWatchSink(ctx: CliContext, argv: GlobalArgs, options: { run?: string; onAttemptFailed?: (message: string) => void } = {}): Promise<WatchSink> {
-    // ── The sink choice. With the project server: `if (server is running) return connectServer(projectDir)`. ──
+export async function openWatchSink(ctx: CliContext, argv: GlobalArgs, options: WatchSinkOptions = {}): Promise<WatchSink> {
     const { openTracker } = await import('@hyperprov/tracker');
-    const tracker = await openTracker({
+    // ── The sink choice. With the project server: `if (a server runs for the project) return connectServer(projectDir)`. ──
+    const run = options.run ?? makeRunId();
+    const trackerOptions: OpenTrackerOptions = {
         dir: argv.dir ?? ctx.cwd,
-        // A watcher runs for hours beside other commands (`hyperprov history` while training):
-        // it lets go of the embedded ledger between transactions, at a reopen per checkpoint.
         shareLedger: true,
         // Entries a killed watcher left in the outbox are recorded now, even if their files were rotated away since.
         drainOutbox: true,
         hashThreads: 2,
-        ...(options.run !== undefined && { run: options.run }),
+        run,
         ...(options.onAttemptFailed && {
             onEpochAttemptFailed: (status) => options.onAttemptFailed?.(`epoch ${status.entry} (${status.key}): attempt ${status.attempts} failed: [${status.error?.code}] ${status.error?.message}`),
         }),
-    });
-    return { sink: trackerSink(tracker), projectDir: tracker.projectDir, via: 'tracker', close: () => tracker.close() };
+    };
+    const releasing = idleReleasingTracker(() => openTracker(trackerOptions), options.idleCloseMs ?? 3000);
+    // Opened now: a wrong --dir fails at once, and the outbox's leftovers start recording.
+    const projectDir = await releasing.use(async (tracker) => tracker.projectDir);
+    return { sink: releasing.sink, projectDir, run, via: 'tracker', close: releasing.close };
 }
 
-/** The tracker as an EpochSink, with the two optional parts the watcher uses. */
-export function trackerSink(tracker: Tracker): EpochSink {
-    return {
-        epoch: (input) => tracker.epoch(input),
-        flush: (options) => tracker.flush(options),
-        dataset: async (dir, key) => {
-            const result = await tracker.recordDataset(dir, { key });
-            return { id: result.record.id, status: result.status };
-        },
-        byChecksum: (checksum) => tracker.client.getByChecksum(checksum),
+/**
+ * The tracker as an EpochSink that closes the tracker once it has been idle for `idleMs` with an
+ * empty outbox, and opens it again for the next checkpoint. Without a project server, an open
+ * embedded ledger serves this process alone: a watcher holding it through hours of training
+ * would make every other command (`hyperprov history` in another terminal) wait and fail. Idle,
+ * it also stops the outbox's poll, so a waiting watcher uses no CPU.
+ */
+export function idleReleasingTracker(open: () => Promise<Tracker>, idleMs: number): { sink: EpochSink; use: <T>(fn: (tracker: Tracker) => Promise<T>) => Promise<T>; close: () => Promise<void> } {
+    let current: Promise<Tracker> | undefined;
+    let closing: Promise<void> | undefined;
+    let closed = false;
+    /** Calls in progress plus handed-over epochs not settled yet: while any, the tracker stays open. */
+    let busy = 0;
+    let timer: NodeJS.Timeout | undefined;
+
+    const acquire = async (): Promise<Tracker> => {
+        clearTimeout(timer);
+        busy++;
+        try {
+            while (closing) await closing;
+            current ??= open();
+            return await current;
+        } catch (error) {
+            current = undefined;
+            busy--;
+            throw error;
+        }
     };
+    const done = (): void => {
+        busy--;
+        if (busy === 0 && !closed) {
+            clearTimeout(timer);
+            timer = setTimeout(() => void releaseIfIdle(), idleMs);
+        }
+    };
+    const releaseIfIdle = async (): Promise<void> => {
+        if (busy > 0 || !current || closing || closed) return;
+        const opened = current;
+        const tracker = await opened;
+        // Entries still retrying (a store outage) keep it open: they are recorded by this process.
+        const flushed = await tracker.flush({ timeoutMs: 0 }).catch(() => ({ done: false }));
+        if (busy > 0 || current !== opened) return;
+        if (!flushed.done) {
+            timer = setTimeout(() => void releaseIfIdle(), idleMs);
+            return;
+        }
+        current = undefined;
+        closing = tracker.close().catch(() => undefined).finally(() => (closing = undefined));
+    };
+    const use = async <T>(fn: (tracker: Tracker) => Promise<T>): Promise<T> => {
+        const tracker = await acquire();
+        try {
+            return await fn(tracker);
+        } finally {
+            done();
+        }
+    };
+    const sink: EpochSink = {
+        epoch: (input) =>
+            use(async (tracker) => {
+                const handle: EpochHandle = await tracker.epoch(input);
+                // Until it commits (or fails for good), this tracker's outbox is what records it.
+                busy++;
+                handle.committed.then(done, done);
+                return handle;
+            }),
+        // Released means the outbox was empty then: nothing to open the project again for.
+        flush: async (options) => (current || closing ? use((tracker) => tracker.flush(options)) : { done: true, pending: [], failed: [] }),
+        dataset: (dir, key) =>
+            use(async (tracker) => {
+                const result = await tracker.recordDataset(dir, { key });
+                return { id: result.record.id, status: result.status };
+            }),
+        byChecksum: (checksum) => use((tracker) => tracker.client.getByChecksum(checksum)),
+    };
+    return {
+        sink,
+        use,
+        close: async () => {
+            closed = true;
+            clearTimeout(timer);
+            while (closing) await closing;
+            const opened = current;
+            current = undefined;
+            if (opened) await (await opened.catch(() => undefined))?.close();
+        },
+    };
+}
+
+/** A run id as the tracker makes them (`run-<UTC time>-<4 hex>`), made once per watch so every reopen of the tracker keeps it. */
+function makeRunId(now = new Date()): string {
+    const stamp = now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+    return `run-${stamp}-${randomBytes(2).toString('hex')}`;
 }

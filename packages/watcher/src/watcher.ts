@@ -323,7 +323,8 @@ export function createWatcher(options: WatcherOptions): Watcher {
         counts.inFlight++;
         // Its failure is the same as `committed`'s, handled below.
         handle.snapshotted.catch(() => undefined);
-        emit({ event: 'queued', model, key, epoch, entry: handle.entry, run: handle.run, idempotencyKey: idem });
+        // The sink's key: an idempotency key met before answers with the first entry's.
+        emit({ event: 'queued', model, key: handle.key, epoch, entry: handle.entry, run: handle.run, idempotencyKey: idem });
         handle.committed.then(
             (result) => {
                 counts.inFlight--;
@@ -331,7 +332,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
                 emit({
                     event: 'recorded',
                     model,
-                    key,
+                    key: result.record.key ?? key,
                     epoch,
                     entry: result.entry,
                     run: result.run,

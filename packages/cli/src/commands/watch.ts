@@ -52,7 +52,7 @@ export function watchCommand(ctx: CliContext): CommandSpec<WatchArgs> {
                         settleMs,
                         sink: opened.sink,
                         ...(argv.pattern !== undefined && { pattern: argv.pattern }),
-                        ...(argv.run !== undefined && { run: argv.run }),
+                        run: opened.run,
                         ...(argv.key !== undefined && { key: argv.key }),
                         onEvent: (event) => display.event(event, watcher.status()),
                     });
