@@ -175,6 +175,10 @@ describe('files', () => {
         expect(sink.calls).toHaveLength(1);
         await writeFile(file, torchLikeZip(20_000, 12));
         await waitFor(() => sink.records.length === 2, 'changed bytes recorded');
+        // A new epoch whose bytes equal an earlier one (frozen weights) is still that epoch's checkpoint.
+        await writeFile(path.join(models, 'best-epoch9.keras'), data);
+        await waitFor(() => sink.records.length === 3, 'the new epoch recorded');
+        expect(sink.records[2]).toMatchObject({ epoch: 9, checksum: sha256(data) });
     });
 
     it('takes only the names --pattern matches; without one, only checkpoint extensions', async () => {

@@ -107,6 +107,8 @@ interface Item {
     sent: Set<string>;
     /** Back-off of re-checks while format markers say it is incomplete and no event comes. */
     retryMs: number;
+    /** Found by the start scan: it may have been recorded by an earlier run, and touched since. */
+    fromScan: boolean;
 }
 
 /** A finished checkpoint waiting for its turn. */
@@ -194,7 +196,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
         if (!wanted(top, nested || kind === 'addDir')) return;
         let item = items.get(top);
         if (!item) {
-            item = { name: top, abs: path.join(models, top), checking: false, again: false, lastAt: 0, sent: new Set(), retryMs: MIN_RETRY_MS };
+            item = { name: top, abs: path.join(models, top), checking: false, again: false, lastAt: 0, sent: new Set(), retryMs: MIN_RETRY_MS, fromScan: scanning };
             items.set(top, item);
         }
         // Items found by the initial scan are checked together once it ends (see `ready`).
@@ -289,8 +291,11 @@ export function createWatcher(options: WatcherOptions): Watcher {
         const idem = idempotencyKey(item, fp);
         if (item.sent.has(idem)) return;
         const key = keyOf(item);
-        if (sink.byChecksum && item.kind === 'file') {
-            // Identical bytes under the same key (a file touched, or copied back) are recorded once.
+        if (sink.byChecksum && item.kind === 'file' && (item.fromScan || item.sent.size > 0)) {
+            // Identical bytes under the same key are recorded once: a name saved again unchanged
+            // (a "best" model, a touched file), or a file found at start that an earlier run may
+            // have recorded. A new name is a new epoch even with equal bytes, and is not hashed
+            // here: it goes out without the extra read (the outbox hashes it anyway).
             // Only files: a folder's record checksum is its manifest's, which only the tracker makes.
             const checksum = await sha256File(item.abs);
             if (!sameFingerprint(await fingerprint(item.abs), fp)) return schedule(item, settleMs);
