@@ -8,6 +8,7 @@ import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
+import { diffCommand } from './commands/diff.js';
 import { enrollCommand } from './commands/enroll.js';
 import { epochCommand } from './commands/epoch.js';
 import { fetchCommand } from './commands/fetch.js';
@@ -52,6 +53,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     runsCommand,
     runCommandSpec,
     reproduceCommand,
+    diffCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,

@@ -21,6 +21,7 @@ import type { OrphanDeletion, OrphanScan } from './pipeline/store-gc.js';
 import type { PutInput, RecordFileOptions, RecordResult } from './pipeline/record.js';
 import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from './epoch/epoch-types.js';
 import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from './answers/reproduce.js';
+import type { RecordDiff } from './answers/diff-records.js';
 
 /** Options of {@link openTracker}. */
 export interface OpenTrackerOptions {
@@ -296,6 +297,8 @@ export interface Tracker extends AsyncDisposable {
      * checked, with `reproduce.json` and `SUMMARY.md`; all or nothing.
      */
     reproduce(target: ReproduceTarget, outDir: string, options?: ReproduceOptions): Promise<ReproduceReport>;
+    /** What changed from record `a` to `b` (ids or keys): bytes, dataset files, params, metrics, code revision, lineage. */
+    diff(a: string, b: string, options?: { signal?: AbortSignal }): Promise<RecordDiff>;
     /** Stops the outbox (entries not yet recorded stay for the next start), then releases everything. */
     close(): Promise<void>;
 }

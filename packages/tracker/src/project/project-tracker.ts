@@ -23,6 +23,7 @@ import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, Run
 import { makeRunId } from '../epoch/epoch-entry.js';
 import { Outbox } from '../epoch/outbox.js';
 import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from '../answers/reproduce.js';
+import type { RecordDiff } from '../answers/diff-records.js';
 import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -296,6 +297,21 @@ export class ProjectTracker implements Tracker {
             target,
             outDir,
             options,
+        );
+    }
+
+    async diff(a: string, b: string, options: { signal?: AbortSignal } = {}): Promise<RecordDiff> {
+        const { diffRecords } = await import('../answers/diff-records.js');
+        return diffRecords(
+            {
+                resolve: (keyOrId) => this.resolve(keyOrId),
+                show: (id) => this.show(id),
+                storeFor: (location) => this.#storeFor(location),
+                dependencies: (id) => this.client.dependencies(id),
+            },
+            a,
+            b,
+            options.signal,
         );
     }
 
