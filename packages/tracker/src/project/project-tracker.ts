@@ -24,6 +24,7 @@ import { makeRunId } from '../epoch/epoch-entry.js';
 import { Outbox } from '../epoch/outbox.js';
 import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from '../answers/reproduce.js';
 import type { RecordDiff } from '../answers/diff-records.js';
+import type { ExportFormat, ExportResult } from '../answers/export/index.js';
 import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -313,6 +314,21 @@ export class ProjectTracker implements Tracker {
             b,
             options.signal,
         );
+    }
+
+    async export(id: string, options: { format: ExportFormat; direction?: 'up' | 'down'; depth?: number; signal?: AbortSignal }): Promise<ExportResult> {
+        const { EXPORT_FORMATS, exportGraph } = await import('../answers/export/index.js');
+        if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
+            throw new TrackerError('INVALID_ARGUMENT', `export format ${JSON.stringify(options.format)} is unknown; give one of ${EXPORT_FORMATS.join(', ')}`);
+        }
+        const record = await this.resolve(id);
+        const direction = options.direction ?? 'up';
+        const graph = await getLineage(this.client, record.id, {
+            direction,
+            ...(options.depth !== undefined && { depth: options.depth }),
+            ...(options.signal && { signal: options.signal }),
+        });
+        return exportGraph(graph, direction, options.format);
     }
 
     /** The outbox, made on first use; records snapshots from inside .hyperprov/, which record() refuses. */
