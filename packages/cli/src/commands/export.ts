@@ -18,7 +18,7 @@ export function exportCommand(ctx: CliContext): CommandSpec<ExportArgs> {
         positionals: [{ name: 'id', demandOption: true, describe: 'record id or key' }],
         options: {
             format: { choices: ['prov-json', 'dot', 'mermaid', 'openlineage'] as const, demandOption: true, describe: 'output format' },
-            down: { type: 'boolean', default: false, describe: 'what was built from it, instead of what it was made from' },
+            down: { type: 'boolean', default: false, describe: 'what was built from it (default: what it was made of)' },
             depth: { type: 'string', describe: `levels to follow, 0-${LIMITS.depth} (default all)` },
         },
         handler: (argv) =>
