@@ -168,6 +168,9 @@ export class ProjectTracker implements Tracker {
 
     async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
         const { signal } = options;
+        // A missing directory is said before the hash workers start: a process that exits while
+        // workers are still starting can crash inside Node (piscina, v8 ToLocalChecked).
+        await (await import('../manifests/index.js')).datasetRoot(dir);
         const [store, hashing, manifests, { ingestFile }] = await Promise.all([
             this.#stores.open(this.#storeUrl),
             this.#hashing(),
