@@ -45,6 +45,11 @@ export interface OpenTrackerOptions {
      * crash left behind are recorded at the next start); otherwise at the first `epoch` or `flush`.
      */
     drainOutbox?: boolean;
+    /**
+     * How long `close` waits for the epochs this tracker accepted to commit (default 10 000 ms; 0:
+     * not at all). Those still pending then are named in a process warning and stay in the outbox.
+     */
+    epochCloseTimeoutMs?: number;
     /** Told about each failed attempt to record an epoch (retried unless its state is `failed`). */
     onEpochAttemptFailed?: (status: EpochStatus) => void;
 }

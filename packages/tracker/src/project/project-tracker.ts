@@ -345,7 +345,11 @@ export class ProjectTracker implements Tracker {
                 resolve: (keyOrId) => this.resolve(keyOrId),
                 history: (key, options) => this.history(key, options),
             },
-            { defaultRun: this.defaultRun, ...(this.options.onEpochAttemptFailed && { onAttemptFailed: this.options.onEpochAttemptFailed }) },
+            {
+                defaultRun: this.defaultRun,
+                ...(this.options.onEpochAttemptFailed && { onAttemptFailed: this.options.onEpochAttemptFailed }),
+                ...(this.options.epochCloseTimeoutMs !== undefined && { closeTimeoutMs: this.options.epochCloseTimeoutMs }),
+            },
         );
         return this.#outbox;
     }
