@@ -58,9 +58,9 @@ describe('hyperprov on Fabric', () => {
 
     it('records epochs of a run through the outbox, and runs/run answer from the contract index', async () => {
         await writeFile(path.join(org1, 'ckpt.pt'), 'epoch 0 weights');
-        const first = await one.ok('epoch', 'ckpt.pt', '--key', `fabric/${run}/ckpt`, '--epoch', '0', '--metrics', '{"loss":0.9}', '--run', `fabric-${run}`);
+        const first = await one.ok('epoch', 'ckpt.pt', '--key', `fabric-runs/${run}/ckpt`, '--epoch', '0', '--metrics', '{"loss":0.9}', '--run', `fabric-${run}`);
         await writeFile(path.join(org1, 'ckpt.pt'), 'epoch 1 weights');
-        const second = await one.ok('epoch', 'ckpt.pt', '--key', `fabric/${run}/ckpt`, '--epoch', '1', '--metrics', '{"loss":0.7}', '--run', `fabric-${run}`);
+        const second = await one.ok('epoch', 'ckpt.pt', '--key', `fabric-runs/${run}/ckpt`, '--epoch', '1', '--metrics', '{"loss":0.7}', '--run', `fabric-${run}`);
         expect(second.record.dependencies).toEqual([first.record.id]);
         expect(second.record.creator.mspId).toBe('Org1MSP');
         const details = await one.ok('run', `fabric-${run}`);

@@ -46,7 +46,7 @@ export async function withTracker<T>(
     ctx: CliContext,
     argv: GlobalArgs,
     body: (tracker: Tracker) => Promise<T>,
-    options: { hashThreads?: number } = { hashThreads: 1 },
+    options: { hashThreads?: number; epochCloseTimeoutMs?: number } = { hashThreads: 1 },
 ): Promise<T> {
     const { openTracker } = await import('@hyperprov/tracker');
     // By default one file per command: one hash thread is enough and starts faster. The ledger is
@@ -57,6 +57,7 @@ export async function withTracker<T>(
         // A queued command says whom it waits for instead of sitting silent (stdout stays one JSON document).
         ...(!argv.json && { onLedgerWait: (message: string) => ctx.io.stderr(`${message}\n`) }),
         ...(options.hashThreads !== undefined && { hashThreads: options.hashThreads }),
+        ...(options.epochCloseTimeoutMs !== undefined && { epochCloseTimeoutMs: options.epochCloseTimeoutMs }),
     });
     let result: T;
     try {

@@ -8,7 +8,9 @@ import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
+import { diffCommand } from './commands/diff.js';
 import { enrollCommand } from './commands/enroll.js';
+import { exportCommand } from './commands/export.js';
 import { epochCommand } from './commands/epoch.js';
 import { fetchCommand } from './commands/fetch.js';
 import { gcCommand } from './commands/gc.js';
@@ -54,6 +56,8 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     runsCommand,
     runCommandSpec,
     reproduceCommand,
+    diffCommand,
+    exportCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,
