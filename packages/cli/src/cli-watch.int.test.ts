@@ -159,5 +159,11 @@ describe.skipIf(!PYTHON)('hyperprov watch', { timeout: 180_000 }, () => {
         expect(stopped.done).toBe(false);
         expect(stopped.pending.map((p: any) => p.key)).toEqual(['models/slow']);
         expect(existsSync(path.join(project, '.hyperprov', 'outbox'))).toBe(true);
+        // The next start records it, once: from the outbox, and its scan finds those bytes recorded (or meets the same entry).
+        const next = watch('--key', 'models/slow');
+        await until(() => next.events.some((e) => (e.event === 'skipped' || e.event === 'recorded') && e.model === 'out/slow-epoch1.onnx'), 'the slow checkpoint seen again');
+        next.child.kill('SIGINT');
+        expect(await next.exited).toBe(0);
+        expect((await ok<{ items: any[] }>('history', 'models/slow')).items).toHaveLength(1);
     });
 });

@@ -39,6 +39,9 @@ export async function openWatchSink(ctx: CliContext, argv: GlobalArgs, options: 
         shareLedger: true,
         // Entries a killed watcher left in the outbox are recorded now, even if their files were rotated away since.
         drainOutbox: true,
+        // The watcher drains within --drain-timeout before closing; closing must not wait again
+        // (what is left stays in the outbox, listed by the watch command).
+        epochCloseTimeoutMs: 0,
         hashThreads: 2,
         run,
         ...(options.onAttemptFailed && {

@@ -132,7 +132,10 @@ export function createWatcher(options: WatcherOptions): Watcher {
     const datasets = Object.fromEntries(Object.entries(options.datasets ?? {}).map(([name, dir]) => [name, path.resolve(root, dir)]));
     const match = options.pattern !== undefined ? picomatch(options.pattern, { dot: false }) : undefined;
     const { sink } = options;
+    /** Set once close() has returned its summary: later settlements (the sink closing) would contradict it. */
+    let finished = false;
     const emit = (event: WatchEvent): void => {
+        if (finished) return;
         try {
             options.onEvent?.(event);
         } catch {
@@ -444,6 +447,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
             // Commit callbacks run after flush's own; let them count.
             await new Promise((resolve) => setImmediate(resolve));
             const unsent = [...queue.values()].map((ready) => rel(ready.item.abs));
+            finished = true;
             return { ...status(), done: flush.done && unsent.length === 0, pendingEntries: flush.pending, failedEntries: flush.failed, unsent };
         },
     };
