@@ -71,6 +71,7 @@ const cases: Case[] = [
     ['gc', 'success', () => ['gc'], 0],
     ['gc', 'failure', () => ['gc', '--min-age', 'soon'], EXIT_CODES.INVALID_ARGUMENT],
     ['enroll', 'failure', () => ['enroll', '--user', 'bob'], EXIT_CODES.INVALID_ARGUMENT],
+    ['watch', 'failure', () => ['watch', '--models', 'out', '--dataset', 'train=no-such-dir'], EXIT_CODES.INVALID_ARGUMENT],
     ['status', 'success', () => ['status'], 0],
     ['status', 'failure', () => ['status'], EXIT_CODES.NOT_INITIALIZED, () => root],
     ['--help', 'success', () => ['--help'], 0],
@@ -84,6 +85,8 @@ const cases: Case[] = [
 /** Commands whose success needs more than an embedded project, and the test that covers it with --json. */
 const SUCCESS_ELSEWHERE: Record<string, string> = {
     enroll: 'cli-fabric.fabric.int.test.ts (needs a Fabric CA)',
+    // Runs until a signal and prints one JSON event per line, not one document.
+    watch: 'cli-watch.int.test.ts (--json event lines until SIGINT)',
 };
 
 describe('hyperprov --json', { timeout: 60_000 }, () => {
