@@ -13,6 +13,7 @@ import path from 'node:path';
 import { isProcessAlive } from '@hyperprov/server/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { loadedModules } from './testing/loaded-modules.js';
 
 let project: string;
 const hp = (args: string[], options: { cwd?: string; input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliRun> =>
@@ -116,6 +117,19 @@ describe('hyperprov serve', { timeout: 180_000 }, () => {
         const viaServer = await hp(['get', 'models/m', '--json']);
         await ok(['serve', '--stop']);
         expect(comparable(await hp(['get', 'models/m', '--json']))).toEqual(comparable(viaServer));
+    });
+
+    it('forwards on a fast path that loads neither the parser nor the tracker nor fastify', async () => {
+        const local = loadedModules(['get', 'models/m', '--json'], project);
+        await ok(['serve', '--detach']);
+        const forwarded = loadedModules(['get', 'models/m', '--json'], project);
+        await ok(['serve', '--stop']);
+        expect(forwarded.code).toBe(0);
+        const heavy = (files: string[]) => files.filter((f) => /\/node_modules\/(commander|fastify)\/|\/tracker\/dist\/|\/cli\/dist\/run\.js/.test(f));
+        // The probe sees them in a local run, so their absence below means something.
+        expect(heavy(local.files).length).toBeGreaterThan(0);
+        expect(heavy(forwarded.files)).toEqual([]);
+        expect(forwarded.files.some((f) => f.endsWith('/server/dist/client/index.js'))).toBe(true);
     });
 
     it('runs eight commands at once without any of them waiting for the ledger', async () => {
