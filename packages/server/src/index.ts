@@ -6,6 +6,5 @@
  */
 export { startServer, isLoopback, SERVER_VERSION, type StartServerOptions, type ProjectServer } from './server.js';
 export type { CliRunner, CliInvocation, CliOutcome } from './routes/cli.js';
-export type { EpochCapableTracker } from './epoch-capable.js';
 export { httpError } from './http-errors.js';
 export * as schemas from './schemas/index.js';

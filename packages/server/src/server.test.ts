@@ -1,7 +1,7 @@
 /**
- * The server over real HTTP on loopback, with a fake tracker (the epoch hook's tracker methods
- * are being added elsewhere; the routes are checked against their declared shapes here, and
- * against the real tracker in the CLI's integration tests).
+ * The server over real HTTP on loopback, with a fake tracker whose answers each test controls
+ * (when a commit happens, what a status says); the real tracker behind the same routes is in
+ * server.int.test.ts and the CLI's integration tests.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -35,12 +35,10 @@ function fakeTracker(overrides: Record<string, unknown> = {}) {
     let commit: ((result: EpochResult) => void) | undefined;
     const tracker = {
         projectDir: dir,
-        client: {
-            runs: async () => ({ items: [{ run: 'run-1', keys: ['models/m'], epochs: 1, first: 't0', last: 't1', lastRecordId: 'r1' }], bookmark: '' }),
-            run: async (id: string) => {
-                if (id !== 'run-1') throw new TrackerError('NOT_FOUND', `no run ${id}`);
-                return { summary: { run: 'run-1', keys: ['models/m'], epochs: 1, first: 't0', last: 't1', lastRecordId: 'r1' }, records: { items: [record], bookmark: '' } };
-            },
+        runs: async () => ({ items: [{ run: 'run-1', keys: ['models/m'], epochs: 1, first: 't0', last: 't1', lastRecordId: 'r1' }], bookmark: '' }),
+        run: async (id: string) => {
+            if (id !== 'run-1') throw new TrackerError('NOT_FOUND', `no run ${id}`);
+            return { summary: { run: 'run-1', keys: ['models/m'], epochs: 1, first: 't0', last: 't1', lastRecordId: 'r1' }, records: { items: [record], bookmark: '' } };
         },
         async epoch(input: EpochInput): Promise<EpochHandle> {
             calls.epoch.push(input);
@@ -237,16 +235,7 @@ describe('epoch routes', () => {
         expect(calls.flush).toEqual([{ timeoutMs: 5 }, {}]);
     });
 
-    it('says so when the tracker has no epoch hook', async () => {
-        const fake = fakeTracker({ epoch: undefined });
-        const server = await startServer({ projectDir: dir, tracker: fake.tracker });
-        servers.push(server);
-        const response = await serverRequest<any>(server, '/v1/epoch', { body: { model: 'a.pt' } });
-        expect(response.status).toBe(500);
-        expect(response.body.error.message).toMatch(/no epoch\(\)/);
-    });
-
-    it('lists runs and one run, paged, from the contract client', async () => {
+    it('lists runs and one run, paged', async () => {
         const { server } = await start();
         expect((await serverRequest<any>(server, '/v1/runs?pageSize=10')).body.items[0].run).toBe('run-1');
         expect((await serverRequest<any>(server, '/v1/runs/run-1')).body.records.items).toEqual([record]);

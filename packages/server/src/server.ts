@@ -72,6 +72,12 @@ export function isLoopback(host: string): boolean {
     return false;
 }
 
+/**
+ * Servers of this process by project. server.json names a pid, and this process's own pid in it
+ * is either one of these or a file left by an earlier process that had the same pid.
+ */
+const runningHere = new Map<string, string>();
+
 /** Starts the project's server; see {@link StartServerOptions}. */
 export async function startServer(options: StartServerOptions): Promise<ProjectServer> {
     const host = options.host ?? '127.0.0.1';
@@ -87,10 +93,19 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
     const projectDir = options.tracker?.projectDir ?? (await findProjectDir(options.projectDir)).projectDir;
     // Before opening the tracker: a running server holds the ledger, and "locked" would not say by whom.
     refuseRunningServer(projectDir);
+    const here = runningHere.get(projectDir);
+    if (here !== undefined) throw new TrackerError('ALREADY_EXISTS', `this process already serves ${projectDir} at ${here}; use that server, or close it first`);
+    runningHere.set(projectDir, 'a server that is starting');
 
     // Long-lived: the ledger stays open (shareLedger false), nobody else opens it while the server runs.
     const ownTracker = options.tracker === undefined;
-    const tracker = options.tracker ?? (await openTracker({ dir: projectDir, shareLedger: false }));
+    let tracker: Tracker;
+    try {
+        tracker = options.tracker ?? (await openTracker({ dir: projectDir, shareLedger: false }));
+    } catch (error) {
+        runningHere.delete(projectDir);
+        throw error;
+    }
     const stopping = new AbortController();
     const token = randomBytes(32).toString('base64url');
     let app: FastifyInstance | undefined;
@@ -111,6 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
         epochRoutes(app, { tracker, stopping: stopping.signal });
         await app.listen({ host, port });
     } catch (error) {
+        runningHere.delete(projectDir);
         await app?.close().catch(() => undefined);
         if (ownTracker) await tracker.close().catch(() => undefined);
         throw listenError(error, host, port);
@@ -122,11 +138,13 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
     try {
         await writeServerFile(projectDir, content);
     } catch (error) {
+        runningHere.delete(projectDir);
         await app.close().catch(() => undefined);
         if (ownTracker) await tracker.close().catch(() => undefined);
         throw error instanceof TrackerError ? error : new TrackerError('IO_ERROR', `cannot write ${serverFilePath(projectDir)}: ${(error as Error).message}`, { cause: error });
     }
 
+    runningHere.set(projectDir, url);
     const drainTimeoutMs = options.drainTimeoutMs ?? 10_000;
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
@@ -141,10 +159,14 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
                 clearTimeout(timer);
                 stopping.abort();
             }
-            // `flush` is part of the epoch hook, which not every tracker has yet.
-            const flush = (tracker as { flush?: (options?: { timeoutMs?: number }) => Promise<unknown> }).flush;
-            if (typeof flush === 'function') await flush.call(tracker, { timeoutMs: drainTimeoutMs }).catch(() => undefined);
-            if (ownTracker) await tracker.close();
+            // Checkpoints handed in before the stop get their chance to commit; what is left stays
+            // in the outbox for the next start.
+            await tracker.flush({ timeoutMs: drainTimeoutMs }).catch(() => undefined);
+            try {
+                if (ownTracker) await tracker.close();
+            } finally {
+                runningHere.delete(projectDir);
+            }
         })());
     return { url, host, port: boundPort, token, projectDir, serverFile: serverFilePath(projectDir), tracker, close, [Symbol.asyncDispose]: close };
 }

@@ -23,6 +23,9 @@ export type {
     RecordDatasetOptions,
     RecordDatasetResult,
 } from './tracker.js';
+export type { EpochInput, EpochHandle, EpochResult, EpochState, EpochStatus, FlushResult, EpochSink, RunSummary, RunDetails } from './epoch/epoch-types.js';
+export type { RecordDiff, DatasetComparison, ValueDiff } from './answers/diff-records.js';
+export type { ReproduceTarget, ReproduceOptions, ReproduceReport, ReproducedDataset } from './answers/reproduce.js';
 export { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';
 export {
     createProvenanceClient,
@@ -39,7 +42,6 @@ export * from './lineage/index.js';
 export type { RecordFileOptions, RecordResult, PutInput } from './pipeline/record.js';
 export type { ObjectCheck, ObjectStatus, ObjectVerification } from './pipeline/record-verify.js';
 export type { FetchOptions, FetchResult } from './pipeline/record-fetch.js';
-export type { EpochInput, EpochState, EpochHandle, EpochResult, EpochStatus, FlushResult, RunSummary, EpochSink } from './epoch/epoch-types.js';
 export { TrackerError, isTrackerError, TRACKER_ERROR_CODES, type TrackerErrorCode, type TrackerErrorOptions } from '@hyperprov/errors';
 export type { Ledger, SubmitResult, LedgerEvent, EventOptions, LedgerInfo, LedgerAttention } from '@hyperprov/ledger';
 // The layers underneath (hash pool, one-pass ingest, dataset manifests) are separate entries,

@@ -1,7 +1,6 @@
 import { TrackerError } from '@hyperprov/errors';
 import type { EpochHandle, EpochInput, EpochState, EpochResult, PageOptions, Tracker } from '@hyperprov/tracker';
 import type { FastifyInstance } from 'fastify';
-import type { EpochCapableTracker } from '../epoch-capable.js';
 import { epochRoute, epochStatusRoute, flushRoute } from '../schemas/epoch.js';
 import { runRoute, runsRoute } from '../schemas/runs.js';
 
@@ -10,15 +9,6 @@ type Wait = 'queued' | 'snapshotted' | 'committed';
 interface EpochBody extends EpochInput {
     wait?: Wait;
     timeoutMs?: number;
-}
-
-/** The tracker's method `name`, or a clear error when this tracker has none yet. */
-function method<K extends keyof EpochCapableTracker>(tracker: Tracker, name: K): EpochCapableTracker[K] {
-    const candidate = (tracker as Partial<EpochCapableTracker>)[name];
-    if (typeof candidate !== 'function') {
-        throw new TrackerError('INTERNAL', `this server's tracker has no ${name}() (a HyperProv build without the epoch hook); update HyperProv and restart the server`);
-    }
-    return candidate.bind(tracker) as EpochCapableTracker[K];
 }
 
 /** Resolves to `value` when `promise` settles first, to undefined when the time or the server runs out. */
@@ -44,7 +34,7 @@ export function epochRoutes(app: FastifyInstance, deps: { tracker: Tracker; stop
 
     app.post<{ Body: EpochBody }>('/v1/epoch', { schema: epochRoute }, async (request, reply) => {
         const { wait = 'queued', timeoutMs, ...input } = request.body;
-        const handle: EpochHandle = await method(tracker, 'epoch')(input);
+        const handle: EpochHandle = await tracker.epoch(input);
         // Nobody else may be listening: a failure is reported through epochStatus, and must not
         // become an unhandled rejection that ends the server.
         handle.snapshotted.catch(() => undefined);
@@ -60,16 +50,13 @@ export function epochRoutes(app: FastifyInstance, deps: { tracker: Tracker; stop
                 return reply.status(200).send({ ...head, state: 'committed', record, datasets, duplicate, ...(previous !== undefined && { previous }) });
             }
         }
-        // Not there within the wait: say where it is now, when the tracker can tell.
-        let state: EpochState = 'queued';
-        if (typeof (tracker as Partial<EpochCapableTracker>).epochStatus === 'function') {
-            state = (await method(tracker, 'epochStatus')(handle.entry))?.state ?? state;
-        }
+        // Not there within the wait: say where it is now.
+        const state: EpochState = (await tracker.epochStatus(handle.entry))?.state ?? 'queued';
         return reply.status(202).send({ ...head, state });
     });
 
     app.get<{ Params: { entry: string } }>('/v1/epochs/:entry', { schema: epochStatusRoute }, async (request) => {
-        const status = await method(tracker, 'epochStatus')(request.params.entry);
+        const status = await tracker.epochStatus(request.params.entry);
         if (!status) throw new TrackerError('NOT_FOUND', `no outbox entry ${JSON.stringify(request.params.entry)}; the entry id is the one POST /v1/epoch returned`);
         return status;
     });
@@ -82,18 +69,12 @@ export function epochRoutes(app: FastifyInstance, deps: { tracker: Tracker; stop
         },
     }, async (request) => {
         const timeoutMs = request.body?.timeoutMs;
-        return method(tracker, 'flush')(timeoutMs === undefined ? {} : { timeoutMs });
+        return tracker.flush(timeoutMs === undefined ? {} : { timeoutMs });
     });
 
-    // The runs queries: the tracker's own once it has them, else its contract client's.
-    const runs = (options: PageOptions) =>
-        typeof (tracker as Partial<EpochCapableTracker>).runs === 'function' ? method(tracker, 'runs')(options) : tracker.client.runs(options);
-    const run = (id: string, options: PageOptions) =>
-        typeof (tracker as Partial<EpochCapableTracker>).run === 'function' ? method(tracker, 'run')(id, options) : tracker.client.run(id, options);
-
-    app.get<{ Querystring: { pageSize?: number; bookmark?: string } }>('/v1/runs', { schema: runsRoute }, async (request) => runs(pageOptions(request.query)));
+    app.get<{ Querystring: { pageSize?: number; bookmark?: string } }>('/v1/runs', { schema: runsRoute }, async (request) => tracker.runs(pageOptions(request.query)));
     app.get<{ Params: { id: string }; Querystring: { pageSize?: number; bookmark?: string } }>('/v1/runs/:id', { schema: runRoute }, async (request) =>
-        run(request.params.id, pageOptions(request.query)),
+        tracker.run(request.params.id, pageOptions(request.query)),
     );
 }
 
