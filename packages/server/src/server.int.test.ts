@@ -55,6 +55,10 @@ describe('the server on a real tracker', () => {
         // The run's previous checkpoint is its dependency.
         expect(result.previous).toBeDefined();
         expect(result.record.dependencies).toContain(result.previous);
+        // The same bytes are found by their checksum (what the watcher asks before recording).
+        expect((await sink.byChecksum(result.record.checksum)).map((r) => r.id)).toEqual([result.record.id]);
+        expect(await sink.byChecksum(`sha256:${'0'.repeat(64)}`)).toEqual([]);
+        await expect(sink.byChecksum('md5:abc')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     });
 
     it('answers /v1/cli without a CLI runner with a clear error', async () => {

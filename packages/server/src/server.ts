@@ -15,6 +15,7 @@ import { installErrorHandlers } from './http-errors.js';
 import { cliRoutes, type CliRunner } from './routes/cli.js';
 import { epochRoutes } from './routes/epoch.js';
 import { healthRoutes } from './routes/health.js';
+import { recordRoutes } from './routes/records.js';
 import { sharedSchemas } from './schemas/common.js';
 import { epochSharedSchemas } from './schemas/epoch.js';
 import { runsSharedSchemas } from './schemas/runs.js';
@@ -124,6 +125,7 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
         healthRoutes(app, { projectDir, version: SERVER_VERSION });
         cliRoutes(app, { tracker, stopping: stopping.signal, ...(options.runCli && { runCli: options.runCli }) });
         epochRoutes(app, { tracker, stopping: stopping.signal });
+        recordRoutes(app, { tracker });
         await app.listen({ host, port });
     } catch (error) {
         runningHere.delete(projectDir);

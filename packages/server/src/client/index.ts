@@ -6,6 +6,7 @@
 import { request as httpRequest } from 'node:http';
 import path from 'node:path';
 import { TrackerError, fromErrorDocument } from '@hyperprov/errors';
+import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import type { EpochHandle, EpochInput, EpochResult, EpochSink, EpochState, FlushResult } from '@hyperprov/tracker';
 import { isProcessAlive, readServerFile } from './server-file.js';
 
@@ -126,6 +127,7 @@ export async function serverCli(server: Pick<ServerAddress, 'url' | 'token'>, bo
 export interface ServerSink extends EpochSink {
     readonly server: ServerAddress;
     dataset(dir: string, key: string): Promise<{ id: string; status: 'changed' | 'unchanged' }>;
+    byChecksum(checksum: string): Promise<ProvenanceRecord[]>;
 }
 
 /**
@@ -160,6 +162,9 @@ export function connectServer(projectDir: string): ServerSink {
         },
         async flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
             return (await post<FlushResult>('/v1/flush', options)).body;
+        },
+        async byChecksum(checksum: string): Promise<ProvenanceRecord[]> {
+            return (await serverCall<{ items: ProvenanceRecord[] }>(server, `/v1/checksums/${encodeURIComponent(checksum)}/records`)).body.items;
         },
         async dataset(dir: string, key: string) {
             const result = await serverCli(server, { args: ['dataset', path.resolve(dir), '--key', key, '--json', '--dir', root], cwd: root });

@@ -4,3 +4,4 @@ export * from './health.js';
 export * from './cli.js';
 export * from './epoch.js';
 export * from './runs.js';
+export * from './records.js';
