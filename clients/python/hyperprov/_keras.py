@@ -16,7 +16,7 @@ import logging
 import os
 from typing import Any, Dict, Mapping, Optional, Tuple
 
-from ._tracker import Tracker
+from ._tracker import Tracker, protect
 
 log = logging.getLogger('hyperprov')
 
@@ -75,7 +75,10 @@ class KerasCallback:
         self._last_recorded = None
 
     def on_epoch_begin(self, epoch: int, logs: Optional[Mapping[str, Any]] = None) -> None:
-        pass
+        if not self.save and '{' not in self.filepath:
+            # ModelCheckpoint will overwrite the file at this epoch's end, before our on_epoch_end:
+            # this is the last moment to make sure the server copied the previous epoch's bytes.
+            protect(self.filepath)
 
     def on_epoch_end(self, epoch: int, logs: Optional[Mapping[str, Any]] = None) -> None:
         logs = dict(logs or {})
@@ -83,6 +86,7 @@ class KerasCallback:
         if path is None:
             return
         if self.save:
+            protect(path)  # the server must hold last epoch's bytes before we overwrite them
             try:
                 self.model.save(path)
             except Exception as error:  # noqa: BLE001 - our save, our failure: logged, unless raise_errors

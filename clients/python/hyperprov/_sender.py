@@ -31,6 +31,7 @@ log = logging.getLogger('hyperprov')
 
 SPOOL_DIR = 'hook-spool'
 MIN_BACKOFF_S = 1.0
+SNAPSHOT_WAIT_S = 30.0
 MAX_BACKOFF_S = 30.0
 
 
@@ -63,6 +64,32 @@ class EpochHandle:
     def wait(self, timeout: Optional[float] = None) -> bool:
         """Waits until the server accepted (or refused) the request; True when it did in time."""
         return self._delivered.wait(timeout)
+
+    def wait_snapshotted(self, timeout: float = 20.0) -> bool:
+        """Waits until the server holds a copy of the checkpoint's bytes: call it before overwriting the file.
+
+        True once the state is 'snapshotted' or 'committed'. Returns False at once when the server
+        is known to be unreachable (waiting would only stall training; the checkpoint will then be
+        reported lost if it is overwritten), when the request failed, or after `timeout` s.
+        """
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.state in ('snapshotted', 'committed'):
+                return True
+            if self.state == 'failed' or (self.state == 'pending' and self.error is not None):
+                return False
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            if self.state == 'pending':
+                self._attempted.wait(min(remaining, 0.05))
+                continue
+            try:  # accepted as 'queued': ask the server how far it got
+                self.state = self.status(timeout=min(remaining, 2.0)).get('state') or self.state
+            except HyperProvError:
+                return False
+            if self.state not in ('snapshotted', 'committed', 'failed'):
+                time.sleep(min(max(0.0, deadline - time.monotonic()), 0.05))
 
     def status(self, timeout: float = REQUEST_TIMEOUT_S) -> Dict[str, Any]:
         """The server's view of the entry (`GET /v1/epochs/<entry>`): state, recordId, error, attempts."""
@@ -122,6 +149,8 @@ class Sender:
         self._spool_dirs: Set[str] = set()
         # Entries the server accepted and has not reported committed: flush() asks about them.
         self._accepted: Dict[str, Dict[str, EpochHandle]] = {}
+        # The latest request per checkpoint path: what must be safe before that file is overwritten.
+        self.last_by_path: Dict[str, EpochHandle] = {}
 
     # ---- the caller's side ------------------------------------------------------------------
 
@@ -148,6 +177,7 @@ class Sender:
         os.replace(temporary, path)  # atomic: a reader sees the whole request or none
         handle._project = project
         job = _Job(project, body, path, handle, created)
+        self.last_by_path[body['model']] = handle
         with self._cv:
             self._queue.append(job)
             self._queued_keys.add(key)
@@ -283,6 +313,10 @@ class Sender:
 
     def _send(self, job: _Job) -> None:
         body = job.body
+        if 'wait' not in body:
+            # This thread, not the training loop, waits until the server has copied the bytes: the
+            # answer then tells the caller it may overwrite the file (EpochHandle.wait_snapshotted).
+            body = dict(body, wait='snapshotted', timeoutMs=int(SNAPSHOT_WAIT_S * 1000))
         timeout = REQUEST_TIMEOUT_S
         if body.get('wait') in ('snapshotted', 'committed'):
             timeout += float(body.get('timeoutMs') or 60_000) / 1000.0

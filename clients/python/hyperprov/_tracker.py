@@ -181,6 +181,7 @@ class Tracker:
         """`torch.save(obj, path)`, then records `path`. torch is imported only here."""
         import torch  # noqa: PLC0415 - lazily: the client must import without any framework
 
+        protect(path)  # the previous epoch's bytes under this name must be safe before torch.save truncates it
         # A failing torch.save raises as it would without us: the caller must know the file is not there.
         torch.save(obj, path)
         return self.epoch(path, epoch=epoch, metrics=metrics, **kwargs)
@@ -199,6 +200,33 @@ def _dataset_ref(value: Any, cwd: str) -> str:
 
 
 Run = Tracker
+
+
+def snapshot_wait_s() -> float:
+    try:
+        return max(0.0, float(os.environ.get('HYPERPROV_SNAPSHOT_WAIT', '20')))
+    except ValueError:
+        return 20.0
+
+
+def protect(path: Any) -> None:
+    """Before overwriting `path`: waits (bounded) until the server copied the bytes last recorded from it.
+
+    A checkpoint saved to the same name every epoch (Keras, torch.save) is overwritten by the next
+    save; the server must have its snapshot by then, or it refuses the stale request (FILE_CHANGED)
+    and that epoch is lost. Usually the snapshot was taken long before and this returns at once; it
+    does not wait while the server is known to be unreachable, so an outage never stalls training.
+    """
+    try:
+        handle = sender().last_by_path.get(os.path.abspath(os.fspath(path)))
+    except TypeError:
+        return
+    if handle is None or handle.state in ('snapshotted', 'committed', 'failed'):
+        return
+    bound = snapshot_wait_s()
+    if not handle.wait_snapshotted(bound) and handle.state not in ('failed',) and handle.error is None:
+        log.warning('hyperprov: the server has not copied %s (epoch %s) within %g s; overwriting it now may lose '
+                    'that checkpoint (HYPERPROV_SNAPSHOT_WAIT sets the wait)', handle.model, handle.epoch, bound)
 
 
 def epoch(model: Any, *, epoch: Any = None, metrics: Optional[Mapping[str, Any]] = None,

@@ -148,8 +148,9 @@ class FakeServer:
                     return 409, error_doc('FILE_CHANGED', f"{body['model']} changed since the request was made",
                                           'the file changed while it was read')
             entry = f'e{len(self.entries) + 1:04d}'
+            state = 'snapshotted' if body.get('wait') in ('snapshotted', 'committed') else 'queued'
             status = {'entry': entry, 'run': body.get('run'), 'key': body.get('key') or 'models/default',
-                      'state': 'queued', 'attempts': 0}
+                      'state': state, 'attempts': 0}
             self.entries[entry] = status
             self.by_key[body.get('idempotencyKey')] = entry
             return 202, status

@@ -50,7 +50,8 @@ class RequestContent(ProjectTestCase):
         self.assertEqual(body['datasets'], {'train': os.path.join(self.project, 'data', 'train'), 'test': 'datasets/test'})
         self.assertEqual((body['run'], body['key'], body['meta']), ('run-a', 'models/m', {'note': 'n'}))
         self.assertEqual(str(uuid.UUID(body['idempotencyKey'])), body['idempotencyKey'])
-        self.assertNotIn('wait', body)
+        # The sender thread (not the caller) waits for the snapshot: then the file may be overwritten.
+        self.assertEqual(body['wait'], 'snapshotted')
         # The handle carries the server's answer once delivered.
         self.assertEqual((handle.entry, handle.state, handle.run, handle.key), ('e0001', 'committed', 'run-a', 'models/m'))
         self.assertEqual(handle.status()['entry'], 'e0001')
@@ -291,7 +292,7 @@ class RaisesWhenAsked(ProjectTestCase):
     def test_raise_errors_succeeds_quietly_when_the_server_accepts(self):
         server = self.fake_server()
         handle = hyperprov.epoch(self.checkpoint(), epoch=1, raise_errors=True)
-        self.assertEqual((handle.entry, handle.state), ('e0001', 'queued'))
+        self.assertEqual((handle.entry, handle.state), ('e0001', 'snapshotted'))
         self.assertEqual(len(server.epoch_posts), 1)
 
 
