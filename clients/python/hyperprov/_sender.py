@@ -135,12 +135,14 @@ class Sender:
 
     def __init__(self) -> None:
         self.pid = os.getpid()
+        self.owner = uuid.uuid4().hex  # tells this sender's spool files from an earlier one's in the same process
         self._cv = threading.Condition()
         self._queue: Deque[_Job] = collections.deque()
         self._queued_keys: Set[str] = set()
         self._to_scan: Set[str] = set()
         self._scanned: Set[str] = set()
         self._busy = False
+        self._closed = False
         self._retry_at = 0.0
         self._backoff = 0.0
         self._outage: Optional[str] = None  # the logged outage, so it is said once, not per retry
@@ -170,7 +172,7 @@ class Sender:
             self._spool_dirs.add(directory)
         created = datetime.now(timezone.utc).isoformat(timespec='microseconds').replace('+00:00', 'Z')
         path = os.path.join(directory, f'{key}.json')
-        document = {'version': 1, 'createdAt': created, 'pid': self.pid, 'body': body}
+        document = {'version': 1, 'createdAt': created, 'pid': self.pid, 'owner': self.owner, 'body': body}
         temporary = os.path.join(directory, f'.{key}.{self.pid}.tmp')
         with open(temporary, 'w', encoding='utf-8') as file:
             json.dump(document, file, allow_nan=False, separators=(',', ':'))
@@ -243,16 +245,26 @@ class Sender:
             atexit.register(_at_exit)
             _ATEXIT_REGISTERED = True
 
+    def _close(self) -> None:
+        """Stops the thread after its current request (tests use it to start each case afresh)."""
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+
     def _run(self) -> None:
         while True:
             scan: Optional[str] = None
             with self._cv:
                 while True:
+                    if self._closed:
+                        return
                     if self._to_scan:
                         scan = self._to_scan.pop()
+                        self._busy = True  # flush() must not see "idle" while a scan may still add work
                         break
                     if self._queue and self._queue[0].project not in self._scanned:
                         scan = self._queue[0].project
+                        self._busy = True
                         break
                     now = time.monotonic()
                     if self._queue and now >= self._retry_at:
@@ -261,7 +273,13 @@ class Sender:
                         break
                     self._cv.wait(None if not self._queue else self._retry_at - now)
             if scan is not None:
-                self._scan(scan)
+                try:
+                    self._scan(scan)
+                finally:
+                    with self._cv:
+                        self._busy = False
+                        self._scanned.add(scan)
+                        self._cv.notify_all()
                 continue
             try:
                 self._send(job)
@@ -295,6 +313,8 @@ class Sender:
             except (OSError, ValueError, KeyError, TypeError) as error:
                 log.warning('hyperprov: ignoring unreadable spool file %s: %s', path, error)
                 continue
+            if document.get('owner') == self.owner:
+                continue  # ours: in memory already (its file can appear a moment before it is queued)
             if document.get('pid') != self.pid and _pid_alive(document.get('pid')):
                 continue  # its own process is alive and sends it
             handle = EpochHandle(key, body.get('model'), body.get('epoch'), body.get('run'), body.get('key'))

@@ -48,7 +48,8 @@ class FakeServer:
 
     @property
     def epoch_posts(self) -> List[Dict[str, Any]]:
-        return [r['body'] for r in self.requests if r['method'] == 'POST' and r['path'] == '/v1/epoch']
+        return [r['body'] for r in self.requests
+                if r['method'] == 'POST' and r['path'] == '/v1/epoch' and r['authorized']]
 
     def start(self, write_file: bool = True) -> 'FakeServer':
         server = self
@@ -63,14 +64,15 @@ class FakeServer:
                 length = int(self.headers.get('Content-Length') or 0)
                 raw = self.rfile.read(length) if length else b''
                 body = json.loads(raw) if raw else None
+                authorized = self.headers.get('Authorization') == f'Bearer {server.token}'
                 record = {'method': method, 'path': self.path, 'auth': self.headers.get('Authorization'),
-                          'body': body, 'at': time.time()}
+                          'authorized': authorized, 'body': body, 'at': time.time()}
                 with server._lock:
                     server.requests.append(record)
                     if server.log_path:
                         with open(server.log_path, 'a', encoding='utf-8') as file:
                             file.write(json.dumps(record) + '\n')
-                if self.headers.get('Authorization') != f'Bearer {server.token}':
+                if not authorized:
                     return self._send(401, error_doc('PERMISSION_DENIED', 'missing or wrong token'))
                 status, document = server.answer(method, self.path, body)
                 self._send(status, document)

@@ -47,6 +47,8 @@ class ProjectTestCase(unittest.TestCase):
             os.environ.pop(name, None)
         # No real CLI: a test that wants a server start sets HYPERPROV_CLI to the fake one.
         os.environ['HYPERPROV_CLI'] = os.path.join(self.dir, 'no-such-cli')
+        if _sender._SENDER is not None:
+            _sender._SENDER._close()  # the last test's retries must not reach this test's server
         _sender._SENDER = None
         self._backoff = _sender.MIN_BACKOFF_S
         _sender.MIN_BACKOFF_S = 0.05
