@@ -143,6 +143,7 @@ class Sender:
         self._scanned: Set[str] = set()
         self._busy = False
         self._closed = False
+        self._transient_failures = 0
         self._retry_at = 0.0
         self._backoff = 0.0
         self._outage: Optional[str] = None  # the logged outage, so it is said once, not per retry
@@ -195,15 +196,24 @@ class Sender:
                 self._ensure_started()
                 self._cv.notify_all()
 
-    def flush(self, timeout: float) -> Dict[str, Any]:
-        """Waits up to `timeout` s for the spool to be sent and the server to commit what it accepted."""
+    def flush(self, timeout: float, keep_trying: bool = False) -> Dict[str, Any]:
+        """Waits up to `timeout` s for the spool to be sent and the server to commit what it accepted.
+
+        Unless keep_trying, it stops early once a send made during the flush found the server
+        unreachable: the end of training or of the process should not sit out the whole timeout
+        for a server that is down (the spool keeps the requests for later).
+        """
         deadline = time.monotonic() + max(0.0, timeout)
         with self._cv:
             self._retry_at = 0.0
             self._cv.notify_all()
+            failures = self._transient_failures
             while (self._queue or self._busy or self._to_scan) and time.monotonic() < deadline:
+                if not keep_trying and self._transient_failures != failures:
+                    break
                 self._cv.wait(max(0.0, min(0.5, deadline - time.monotonic())))
             unsent = [job.label for job in self._queue]
+            why = self._queue[0].handle.error if self._queue else None
             accepted = {project: dict(entries) for project, entries in self._accepted.items() if entries}
         pending: List[Dict[str, Any]] = []
         failed: List[Dict[str, Any]] = []
@@ -228,7 +238,10 @@ class Sender:
             pending.extend(result.get('pending') or [])
             failed.extend(result.get('failed') or [])
             server_done = server_done and bool(result.get('done'))
-        return {'done': not unsent and server_done, 'unsent': unsent, 'pending': pending, 'failed': failed}
+        result = {'done': not unsent and server_done, 'unsent': unsent, 'pending': pending, 'failed': failed}
+        if why is not None:
+            result['error'] = why.to_json()
+        return result
 
     def outstanding(self) -> bool:
         with self._cv:
@@ -366,6 +379,7 @@ class Sender:
                     handle.state, handle.error = 'failed', error
                 handle._delivered.set()
             else:
+                self._transient_failures += 1
                 self._backoff = min(MAX_BACKOFF_S, max(MIN_BACKOFF_S, self._backoff * 2))
                 self._retry_at = time.monotonic() + self._backoff
                 for waiting in self._queue:  # they wait behind the head: the outage is theirs too

@@ -171,8 +171,10 @@ class Connection:
                 raise HyperProvError('SERVER_UNAVAILABLE', f'cannot run {command[0]}: {error.strerror}') from None
             if process.returncode != 0:
                 output.seek(0)
-                lines = [line for line in output.read().decode('utf-8', 'replace').splitlines() if line.strip()]
-                said = lines[-1] if lines else 'no output'
+                lines = [line.strip() for line in output.read().decode('utf-8', 'replace').splitlines() if line.strip()]
+                # The CLI prints `error [CODE]: message` and then a hint line: the error is the news.
+                errors = [line for line in lines if line.lower().startswith('error')]
+                said = errors[0] if errors else (lines[-1] if lines else 'no output')
                 raise HyperProvError('SERVER_UNAVAILABLE',
                                      f'`hyperprov serve --detach` exited with {process.returncode}: {said}')
 

@@ -10,7 +10,7 @@ from typing import Any, Dict, Mapping, Optional
 
 from ._errors import HyperProvError
 from ._files import checkpoint_expect, find_project, json_object, json_value
-from ._sender import EpochHandle, exit_timeout_s, new_idempotency_key, sender
+from ._sender import SNAPSHOT_WAIT_S, EpochHandle, exit_timeout_s, new_idempotency_key, sender
 from ._server import REQUEST_TIMEOUT_S, start_timeout_s
 
 log = logging.getLogger('hyperprov')
@@ -117,7 +117,7 @@ class Tracker:
         if not raises and wait is None:
             return handle
         # Waiting: the server's answer is needed to raise it (or to report the state waited for).
-        bound = start_timeout_s() + REQUEST_TIMEOUT_S + 5.0
+        bound = start_timeout_s() + REQUEST_TIMEOUT_S + SNAPSHOT_WAIT_S + 5.0
         if wait in ('snapshotted', 'committed'):
             bound += timeout if timeout is not None else 60.0
         if not handle._attempted.wait(bound):
@@ -172,9 +172,9 @@ class Tracker:
             raise HyperProvError('IO_ERROR', f'cannot write the request to the spool: {error}') from None
         return handle
 
-    def flush(self, timeout: float = 30.0) -> Dict[str, Any]:
+    def flush(self, timeout: float = 30.0, keep_trying: bool = False) -> Dict[str, Any]:
         """Waits up to `timeout` s for this process's requests to be sent and committed; see hyperprov.flush."""
-        return flush(timeout, project=self._project_dir or self.project)
+        return flush(timeout, project=self._project_dir or self.project, keep_trying=keep_trying)
 
     def torch_save(self, obj: Any, path: Any, *, epoch: Any, metrics: Optional[Mapping[str, Any]] = None,
                    **kwargs: Any) -> Optional[EpochHandle]:
@@ -253,12 +253,14 @@ def torch_save(obj: Any, path: Any, *, epoch: Any, metrics: Optional[Mapping[str
     return tracker.torch_save(obj, path, epoch=epoch, metrics=metrics, **kwargs)
 
 
-def flush(timeout: float = 30.0, *, project: Optional[str] = None) -> Dict[str, Any]:
+def flush(timeout: float = 30.0, *, project: Optional[str] = None, keep_trying: bool = False) -> Dict[str, Any]:
     """Waits up to `timeout` s until this process's requests reached the server and it committed them.
 
     With `project`, first picks up what earlier processes left in that project's spool. Returns
-    `{done, unsent, pending, failed}`: unsent are still in the spool (kept for the next run),
-    pending/failed are the server's outbox entries (POST /v1/flush). Never raises.
+    `{done, unsent, pending, failed, error?}`: unsent are still in the spool (kept for the next
+    run), pending/failed are the server's outbox entries (POST /v1/flush), error says why the
+    spool could not be sent. It returns early when the server turns out unreachable, unless
+    keep_trying (then it retries with back-off until the timeout). Never raises.
     """
     current = sender()
     if project is not None:
@@ -266,7 +268,7 @@ def flush(timeout: float = 30.0, *, project: Optional[str] = None) -> Dict[str, 
             current.adopt(find_project(project))
         except HyperProvError as error:
             log.warning('hyperprov: flush: %s', error)
-    result = current.flush(timeout)
+    result = current.flush(timeout, keep_trying=keep_trying)
     if not result['done']:
         log.warning('hyperprov: flush timed out after %g s: %d request(s) not sent, %d not committed yet',
                     timeout, len(result['unsent']), len(result['pending']))

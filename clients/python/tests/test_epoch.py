@@ -158,13 +158,25 @@ class Outage(ProjectTestCase):
         self.assertEqual(self.spooled(), [])
         self.assertEqual([h.state for h in handles], ['committed'] * 3)  # the flush found them done
 
+    def test_flush_does_not_sit_out_its_timeout_for_a_server_that_is_down(self):
+        model = self.checkpoint()
+        with self.assertLogs('hyperprov', level='WARNING'):
+            hyperprov.epoch(model, epoch=0)
+            started = time.monotonic()
+            result = hyperprov.flush(20)
+        self.assertLess(time.monotonic() - started, 5.0)
+        self.assertFalse(result['done'])
+        self.assertEqual(result['unsent'], [f'{model} (epoch 0)'])
+        self.assertEqual(result['error']['code'], 'SERVER_UNAVAILABLE')
+        self.assertEqual(len(self.spooled()), 1)
+
     def test_retries_transient_errors_with_the_same_key_and_body(self):
         server = self.fake_server()
         answers = [(503, error_doc('LEDGER_UNAVAILABLE', 'ledger busy')), (503, error_doc('STORE_UNAVAILABLE', 'down'))]
         server.on_epoch = lambda body: answers.pop(0) if answers else None
         handle = hyperprov.epoch(self.checkpoint(), epoch=5, metrics={'loss': 1.5})
         with self.assertLogs('hyperprov', level='WARNING'):
-            self.assertTrue(hyperprov.flush(10)['done'])
+            self.assertTrue(hyperprov.flush(10, keep_trying=True)['done'])
         posts = server.epoch_posts
         self.assertEqual(len(posts), 3)
         self.assertEqual(posts[0], posts[1])
