@@ -5,6 +5,7 @@ import { ContractError } from './errors';
 import { PROVENANCE_QUERIES } from './queries';
 import { LIMITS, RECORDED_EVENT, SCHEMA_VERSION, type Creator, type ProvenanceRecord, type RecordedEvent, type RecordInput } from './record';
 import { INDEX, INDEX_VALUE } from './state-layout';
+import { indexRuns } from './runs-index';
 import { recordKey, type ProvenanceContext } from './state-access';
 import { PROVENANCE_CONTRACT_NAME } from './transactions';
 import { BATCH_REF_PATTERN, parseJsonArgument, validateRecordInput } from './validation';
@@ -122,6 +123,20 @@ export class ProvenanceContract extends Contract {
     async getDependents(ctx: Context, id: string, depth: string): Promise<string> {
         return PROVENANCE_QUERIES.getDependents(ctx, id, depth);
     }
+
+    /** Training runs (records with `meta.run`), as a Page of RunSummary in run id order. */
+    @Transaction(false)
+    @Returns('string')
+    async getRuns(ctx: Context, pageSize: string, bookmark: string): Promise<string> {
+        return PROVENANCE_QUERIES.getRuns(ctx, pageSize, bookmark);
+    }
+
+    /** One run: its RunSummary and a Page of its records, oldest first. */
+    @Transaction(false)
+    @Returns('string')
+    async getRun(ctx: Context, run: string, pageSize: string, bookmark: string): Promise<string> {
+        return PROVENANCE_QUERIES.getRun(ctx, run, pageSize, bookmark);
+    }
 }
 
 /** Validates, resolves and writes a batch; nothing is written unless every item is valid. */
@@ -207,6 +222,7 @@ async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput
             marker,
         );
     }
+    await indexRuns(ctx, records);
     const event: RecordedEvent = { ids: records.map((r) => r.id), keys: records.map((r) => r.key) };
     stub.setEvent(RECORDED_EVENT, Buffer.from(canonicalJson(event), 'utf8'));
     return records;

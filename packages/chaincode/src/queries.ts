@@ -8,6 +8,7 @@ import { canonicalJson } from './canonical-json';
 import { ContractError } from './errors';
 import { walkLineage, type LineageWalker } from './lineage';
 import type { HashCheck, Page, ProvenanceRecord } from './record';
+import { getRun, getRuns } from './runs-index';
 import { INDEX } from './state-layout';
 import { compareText, decodeRecord, dependentIds, drain, inconsistent, lastAttribute, latest, mustLoad, recordById, rootRecord, type ProvenanceContext } from './state-access';
 import { assertValidChecksum, assertValidId, assertValidRangeKey, normalizeKey, parseDepth, parsePageSize, validKey } from './validation';
@@ -126,6 +127,8 @@ export const PROVENANCE_QUERIES = {
         };
         return canonicalJson(await walkLineage(root, limit, walker));
     },
+    getRuns,
+    getRun,
 } as const;
 
 /** Name of an evaluate transaction. */

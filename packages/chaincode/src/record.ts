@@ -82,6 +82,30 @@ export interface HashCheck {
     id: string;
 }
 
+/**
+ * A training run as the contract's runs index keeps it: every record whose `meta.run` is a string
+ * belongs to that run (`meta.epoch` and `meta.metrics` are read when present).
+ */
+export interface RunSummary {
+    run: string;
+    /** Item keys recorded in the run (usually one model key), in order of first appearance. */
+    keys: string[];
+    /** Number of records in the run. */
+    epochs: number;
+    /** Timestamps of the first and the last record. */
+    first: string;
+    last: string;
+    lastRecordId: string;
+    lastEpoch?: number;
+    lastMetrics?: { [name: string]: JsonValue };
+}
+
+/** Result of `getRun`: the summary and one page of the run's records, oldest first. */
+export interface RunDetails {
+    summary: RunSummary;
+    records: Page<ProvenanceRecord>;
+}
+
 /** Payload of the chaincode event emitted by every write (event name `hyperprov.recorded`). */
 export interface RecordedEvent {
     ids: string[];

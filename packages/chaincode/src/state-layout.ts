@@ -14,6 +14,10 @@ export const INDEX = {
     creator: 'creator',
     /** (sha256 hex, recordId) -> INDEX_VALUE: which records hold these bytes. */
     checksum: 'checksum',
+    /** (runId, timestamp, recordId) -> INDEX_VALUE: the checkpoints of a training run, oldest first. */
+    run: 'run',
+    /** (runId) -> RunSummary JSON: one entry per run, updated by every record of the run. */
+    runSummary: 'run-summary',
 } as const;
 
 /**

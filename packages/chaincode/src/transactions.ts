@@ -16,6 +16,8 @@ export const PROVENANCE_TRANSACTIONS = {
     getByCreator: { submit: false },
     getDependencies: { submit: false },
     getDependents: { submit: false },
+    getRuns: { submit: false },
+    getRun: { submit: false },
 } as const satisfies { readonly [fn: string]: { readonly submit: boolean } };
 
 /** Name of a callable provenance transaction. */

@@ -202,6 +202,8 @@ export function validateRecordInput(value: unknown, batchIndex?: number): Requir
     }
     const valueIssue = metaValueProblem(meta);
     if (valueIssue !== undefined) fail(valueIssue);
+    const run = runProblem((meta as { run?: unknown }).run);
+    if (run !== undefined) fail(run);
     const metaBytes = utf8Bytes(canonicalJson(meta));
     if (metaBytes > LIMITS.metaBytes) {
         fail(
@@ -373,4 +375,26 @@ function describeType(value: unknown): string {
     if (value === null) return 'null';
     if (Array.isArray(value)) return 'an array';
     return typeof value === 'undefined' ? 'nothing' : `a ${typeof value}`;
+}
+
+/** Longest run id, in UTF-8 bytes. */
+const RUN_ID_MAX_BYTES = 256;
+
+/**
+ * What is wrong with `meta.run`, if anything: it names a run in the runs index (a composite-key
+ * attribute), so it must be short text without control characters. Absent means no run.
+ */
+export function runProblem(run: unknown): string | undefined {
+    if (run === undefined) return undefined;
+    if (typeof run !== 'string' || run.length === 0) return `meta.run must be a non-empty string naming the training run, got ${describeType(run)}`;
+    if (utf8Bytes(run) > RUN_ID_MAX_BYTES) return `meta.run is longer than ${RUN_ID_MAX_BYTES} bytes; use a shorter run id`;
+    if (CONTROL_CHARS.test(run) || LONE_SURROGATE.test(run)) return `meta.run ${JSON.stringify(run)} contains control characters; use letters, digits and punctuation`;
+    return undefined;
+}
+
+/** Throws INVALID_ARGUMENT unless `run` is a valid run id. */
+export function assertValidRunId(run: unknown): asserts run is string {
+    const problem = runProblem(run);
+    if (run === undefined) invalid('give a run id');
+    if (problem !== undefined) invalid(problem.replace('meta.run', 'the run id'));
 }

@@ -56,6 +56,20 @@ describe('hyperprov on Fabric', () => {
         expect(status.identity).toEqual({ mspId: 'Org1MSP', subject: expect.stringContaining('CN=User1@org1.example.com') });
     });
 
+    it('records epochs of a run through the outbox, and runs/run answer from the contract index', async () => {
+        await writeFile(path.join(org1, 'ckpt.pt'), 'epoch 0 weights');
+        const first = await one.ok('epoch', 'ckpt.pt', '--key', `fabric-runs/${run}/ckpt`, '--epoch', '0', '--metrics', '{"loss":0.9}', '--run', `fabric-${run}`);
+        await writeFile(path.join(org1, 'ckpt.pt'), 'epoch 1 weights');
+        const second = await one.ok('epoch', 'ckpt.pt', '--key', `fabric-runs/${run}/ckpt`, '--epoch', '1', '--metrics', '{"loss":0.7}', '--run', `fabric-${run}`);
+        expect(second.record.dependencies).toEqual([first.record.id]);
+        expect(second.record.creator.mspId).toBe('Org1MSP');
+        const details = await one.ok('run', `fabric-${run}`);
+        expect(details.summary).toMatchObject({ epochs: 2, lastEpoch: 1, lastMetrics: { loss: 0.7 }, lastRecordId: second.record.id });
+        expect(details.records.items.map((r: ProvenanceRecord) => r.id)).toEqual([first.record.id, second.record.id]);
+        const runs = await one.ok('runs', '--page-size', '1000');
+        expect(runs.items.map((r: { run: string }) => r.run)).toContain(`fabric-${run}`);
+    });
+
     it('records, reads, checks, fetches and collects garbage through the gateway', async () => {
         await writeFile(path.join(org1, 'train.csv'), 'a,b\n1,2\n');
         await writeFile(path.join(org1, 'model.bin'), bytes);

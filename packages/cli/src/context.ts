@@ -73,13 +73,13 @@ export async function withTracker<T>(
  * Parses `--meta`: inline JSON, `@file` to read it from a file (command lines cannot carry large
  * or NUL-containing values), or `@-` for stdin.
  */
-export async function parseMetaArg(ctx: CliContext, value: string | undefined): Promise<{ [key: string]: JsonValue } | undefined> {
+export async function parseMetaArg(ctx: CliContext, value: string | undefined, name = '--meta'): Promise<{ [key: string]: JsonValue } | undefined> {
     if (value === undefined) return undefined;
     let text = value;
-    let source = '--meta';
+    let source = name;
     if (value.startsWith('@')) {
         const file = value.slice(1);
-        source = file === '-' ? '--meta from stdin' : `--meta file ${file}`;
+        source = file === '-' ? `${name} from stdin` : `${name} file ${file}`;
         try {
             text = file === '-' ? await ctx.readStdin() : await readFile(file, 'utf8');
         } catch (error) {

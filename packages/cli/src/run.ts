@@ -8,7 +8,10 @@ import type { CommandSpec, OptionSpec } from './command-spec.js';
 import { TrackerError } from '@hyperprov/errors';
 import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
+import { diffCommand } from './commands/diff.js';
 import { enrollCommand } from './commands/enroll.js';
+import { exportCommand } from './commands/export.js';
+import { epochCommand } from './commands/epoch.js';
 import { fetchCommand } from './commands/fetch.js';
 import { gcCommand } from './commands/gc.js';
 import { getCommand } from './commands/get.js';
@@ -18,6 +21,9 @@ import { lineageCommand } from './commands/lineage.js';
 import { putCommand } from './commands/put.js';
 import { rangeCommand } from './commands/range.js';
 import { recordCommand } from './commands/record.js';
+import { reproduceCommand } from './commands/reproduce.js';
+import { runCommandSpec } from './commands/run-show.js';
+import { runsCommand } from './commands/runs.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
@@ -39,11 +45,17 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     recordCommand,
     putCommand,
     datasetCommand,
+    epochCommand,
     getCommand,
     showCommand,
     historyCommand,
     rangeCommand,
     lineageCommand,
+    runsCommand,
+    runCommandSpec,
+    reproduceCommand,
+    diffCommand,
+    exportCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,

@@ -121,6 +121,46 @@ export function describeLedgerConformance(name: string, open: OpenLedger, option
             expect((await evaluate<TestRecord>('get', [`${run}/batch/0`])).id).toBe(`${result.transactionId}.0`);
         }, timeout);
 
+        it('keeps a runs index: getRuns lists a summary per run, getRun its records oldest first, batches folded in', async () => {
+            const id = `${run}/run-a`;
+            const first = await set(`${run}/runs/model`, { meta: { run: id, epoch: 0, metrics: { loss: 0.9 } } });
+            // Two epochs of the same run in one transaction: the summary must count both.
+            const batch = await ledger.submit('setMany', [
+                JSON.stringify([
+                    input(`${run}/runs/model-b`, { meta: { run: id, epoch: 1, metrics: { loss: 0.7 } } }),
+                    input(`${run}/runs/model`, { meta: { run: id, epoch: 2, metrics: { loss: 0.5 } }, dependencies: ['$0'], type: 'transformation' }),
+                ]),
+            ]);
+            await set(`${run}/runs/other`, { meta: { run: `${run}/run-b`, epoch: 7 } });
+            await set(`${run}/runs/plain`, { meta: { epoch: 3 } });
+            const details = await evaluate<{ summary: Record<string, unknown>; records: { items: TestRecord[]; bookmark: string } }>('getRun', [id, '2', '']);
+            expect(details.summary).toMatchObject({
+                run: id,
+                keys: [`${run}/runs/model`, `${run}/runs/model-b`],
+                epochs: 3,
+                first: first.record.timestamp,
+                lastRecordId: `${batch.transactionId}.1`,
+                lastEpoch: 2,
+                lastMetrics: { loss: 0.5 },
+            });
+            expect(details.records.items.map((r) => r.meta.epoch)).toEqual([0, 1]);
+            expect(details.records.bookmark).not.toBe('');
+            const rest = await evaluate<{ records: { items: TestRecord[]; bookmark: string } }>('getRun', [id, '2', details.records.bookmark]);
+            expect(rest.records.items.map((r) => r.id)).toEqual([`${batch.transactionId}.1`]);
+            expect(rest.records.bookmark).toBe('');
+            const runs: string[] = [];
+            let bookmark = '';
+            do {
+                const page = await evaluate<{ items: { run: string; epochs: number }[]; bookmark: string }>('getRuns', ['100', bookmark]);
+                runs.push(...page.items.map((r) => r.run));
+                bookmark = page.bookmark;
+            } while (bookmark !== '');
+            expect(runs).toContain(id);
+            expect(runs).toContain(`${run}/run-b`);
+            expect(await codeOf(ledger.evaluate('getRun', [`${run}/no-such-run`, '10', '']))).toBe('NOT_FOUND');
+            expect(await codeOf(ledger.submit('set', [JSON.stringify(input(`${run}/runs/bad`, { meta: { run: 7 } }))]))).toBe('INVALID_ARGUMENT');
+        }, timeout);
+
         it('rejects an unknown dependency with DEPENDENCY_NOT_FOUND and commits nothing', async () => {
             const before = await height();
             const missing = 'f'.repeat(64);

@@ -19,6 +19,10 @@ import type { FetchOptions, FetchResult } from './pipeline/record-fetch.js';
 import type { ObjectVerification } from './pipeline/record-verify.js';
 import type { OrphanDeletion, OrphanScan } from './pipeline/store-gc.js';
 import type { PutInput, RecordFileOptions, RecordResult } from './pipeline/record.js';
+import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from './epoch/epoch-types.js';
+import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from './answers/reproduce.js';
+import type { RecordDiff } from './answers/diff-records.js';
+import type { ExportFormat, ExportResult } from './answers/export/index.js';
 
 /** Options of {@link openTracker}. */
 export interface OpenTrackerOptions {
@@ -34,6 +38,15 @@ export interface OpenTrackerOptions {
     shareLedger?: boolean;
     /** Told when the embedded ledger is busy and this tracker waits its turn for it (e.g. to print it). */
     onLedgerWait?: (message: string) => void;
+    /** Run id of epochs that name none; default one made at open (`run-<UTC time>-<4 hex>`). */
+    run?: string;
+    /**
+     * Start recording the outbox's entries at open (what the project server does, so epochs a
+     * crash left behind are recorded at the next start); otherwise at the first `epoch` or `flush`.
+     */
+    drainOutbox?: boolean;
+    /** Told about each failed attempt to record an epoch (retried unless its state is `failed`). */
+    onEpochAttemptFailed?: (status: EpochStatus) => void;
 }
 
 /** Options of {@link initTracker}. */
@@ -264,5 +277,31 @@ export interface Tracker extends AsyncDisposable {
     /** Writes a record's bytes to `out`, only if they match the record. */
     fetch(keyOrId: string, out: string, options?: FetchOptions): Promise<FetchResult>;
     status(): Promise<TrackerStatus>;
+    /**
+     * The epoch hook: accepts a checkpoint and resolves as soon as the request is durable in the
+     * project's outbox (a millisecond or two). The handle's `snapshotted` settles once the bytes are
+     * copied (the trainer may overwrite the file then), `committed` once the record is on the ledger
+     * with the dataset manifests and the run's previous checkpoint as dependencies.
+     */
+    epoch(input: EpochInput): Promise<EpochHandle>;
+    /** Where an outbox entry is; undefined when the entry is unknown. */
+    epochStatus(entry: string): Promise<EpochStatus | undefined>;
+    /** Waits up to `timeoutMs` (default 30 s) for the outbox to empty and says what is still pending. */
+    flush(options?: { timeoutMs?: number }): Promise<FlushResult>;
+    /** Training runs, from the contract's runs index. */
+    runs(options?: PageOptions): Promise<Page<RunSummary>>;
+    /** One run: summary and its checkpoints, oldest first. */
+    run(id: string, options?: PageOptions): Promise<RunDetails>;
+    /**
+     * Writes a model (a record id or key, or a run's last checkpoint or that of an epoch), its
+     * dataset manifests and the uploaded dataset files into `outDir` (new or empty), every byte
+     * checked, with `reproduce.json` and `SUMMARY.md`; all or nothing.
+     */
+    reproduce(target: ReproduceTarget, outDir: string, options?: ReproduceOptions): Promise<ReproduceReport>;
+    /** What changed from record `a` to `b` (ids or keys): bytes, dataset files, params, metrics, code revision, lineage. */
+    diff(a: string, b: string, options?: { signal?: AbortSignal }): Promise<RecordDiff>;
+    /** The lineage of `id` (up, or down with `direction: 'down'`) as PROV-JSON, DOT, Mermaid or OpenLineage events. */
+    export(id: string, options: { format: ExportFormat; direction?: 'up' | 'down'; depth?: number; signal?: AbortSignal }): Promise<ExportResult>;
+    /** Stops the outbox (entries not yet recorded stay for the next start), then releases everything. */
     close(): Promise<void>;
 }

@@ -9,6 +9,7 @@ import {
     assertValidId,
     assertValidKey,
     assertValidRangeKey,
+    assertValidRunId,
     parseContractError,
     validateRecordInput,
     type HashCheck,
@@ -16,6 +17,8 @@ import {
     type Page,
     type ProvenanceRecord,
     type RecordInput,
+    type RunDetails,
+    type RunSummary,
 } from '@hyperprov/chaincode/protocol';
 import { TrackerError } from '@hyperprov/errors';
 import type { Ledger } from '@hyperprov/ledger';
@@ -71,6 +74,10 @@ export interface ProvenanceClient {
     dependents(id: string, options?: LineageOptions): Promise<LineageGraph>;
     /** One page of records by a creator id (`''`: the caller). */
     byCreator(creatorId: string, options?: PageOptions): Promise<Page<ProvenanceRecord>>;
+    /** One page of training runs (records with `meta.run`), in run id order. */
+    runs(options?: PageOptions): Promise<Page<RunSummary>>;
+    /** A run's summary and one page of its records, oldest first. */
+    run(id: string, options?: PageOptions): Promise<RunDetails>;
     /** The ledger underneath. */
     readonly ledger: Ledger;
 }
@@ -173,6 +180,17 @@ class LedgerProvenanceClient implements ProvenanceClient {
         if (typeof creatorId !== 'string') throw new TrackerError('INVALID_ARGUMENT', 'creator id must be a string (empty: yourself)');
         const { pageSize, bookmark } = pageArgs(options);
         return parse(await this.ledger.evaluate('getByCreator', [creatorId, pageSize, bookmark], options), 'getByCreator');
+    }
+
+    async runs(options: PageOptions = {}): Promise<Page<RunSummary>> {
+        const { pageSize, bookmark } = pageArgs(options);
+        return parse(await this.ledger.evaluate('getRuns', [pageSize, bookmark], options), 'getRuns');
+    }
+
+    async run(id: string, options: PageOptions = {}): Promise<RunDetails> {
+        precheck(() => assertValidRunId(id));
+        const { pageSize, bookmark } = pageArgs(options);
+        return parse(await this.ledger.evaluate('getRun', [id, pageSize, bookmark], options), 'getRun');
     }
 }
 

@@ -99,20 +99,8 @@ export interface FlushResult {
     failed: EpochStatus[];
 }
 
-/** A run's summary, as the contract's runs index keeps it. */
-export interface RunSummary {
-    run: string;
-    /** Model keys recorded in this run (usually one). */
-    keys: string[];
-    /** Number of checkpoints recorded in the run. */
-    epochs: number;
-    /** Timestamps of the first and the last checkpoint. */
-    first: string;
-    last: string;
-    lastRecordId: string;
-    lastEpoch?: number;
-    lastMetrics?: { [name: string]: JsonValue };
-}
+/** A run's summary and details, as the contract's runs index keeps them. */
+export type { RunDetails, RunSummary } from '@hyperprov/chaincode/protocol';
 
 /**
  * Where the watcher (and any other producer) sends checkpoints: the project's own tracker

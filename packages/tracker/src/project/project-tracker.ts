@@ -19,6 +19,12 @@ import { toProjectRelative, type ProjectStore } from '../stores/project-store.js
 import { assertNotProjectFile } from '../pipeline/project-files.js';
 import { createStoreRegistry, parseStoreLocation, type StoreModes, type StoreRegistry } from '../stores/registry.js';
 import type { VerifiableLedger } from './ledger-backends.js';
+import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from '../epoch/epoch-types.js';
+import { makeRunId } from '../epoch/epoch-entry.js';
+import { Outbox } from '../epoch/outbox.js';
+import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from '../answers/reproduce.js';
+import type { RecordDiff } from '../answers/diff-records.js';
+import type { ExportFormat, ExportResult } from '../answers/export/index.js';
 import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -29,6 +35,9 @@ export class ProjectTracker implements Tracker {
     readonly #storeUrl: string;
     #hashResources: Promise<HashResources> | undefined;
     #closing: Promise<void> | undefined;
+    #outbox: Outbox | undefined;
+    /** Run id of epochs that name none. */
+    readonly defaultRun: string;
 
     constructor(
         readonly projectDir: string,
@@ -44,12 +53,18 @@ export class ProjectTracker implements Tracker {
         this.client = createProvenanceClient(ledger);
         this.#storeUrl = store.url;
         this.#stores = createStoreRegistry({ projectDir, aliases: store.aliases, modes });
+        this.defaultRun = options.run ?? makeRunId();
+        if (options.drainOutbox) this.#epochs().start();
     }
 
     async record(file: string, options: RecordFileOptions): Promise<RecordResult> {
+        await assertNotProjectFile(file, this.hyperprovDir, this.#localStoreRoots());
+        return this.#recordFile(file, options);
+    }
+
+    async #recordFile(file: string, options: RecordFileOptions): Promise<RecordResult> {
         // `options.store` sends this one file to another store than the configured one.
         const storeUrl = options.store !== undefined ? toProjectRelative(options.store, this.projectDir, process.cwd()) : this.#storeUrl;
-        await assertNotProjectFile(file, this.hyperprovDir, this.#localStoreRoots());
         const store = await this.#stores.open(storeUrl);
         const ingest: Ingest = async (source, ingestOptions) => {
             // Checks are done; while the bytes move, other processes may use the ledger.
@@ -243,8 +258,98 @@ export class ProjectTracker implements Tracker {
         };
     }
 
+    epoch(input: EpochInput): Promise<EpochHandle> {
+        return this.#epochs().enqueue(input);
+    }
+
+    epochStatus(entry: string): Promise<EpochStatus | undefined> {
+        return this.#epochs().status(entry);
+    }
+
+    flush(options: { timeoutMs?: number } = {}): Promise<FlushResult> {
+        return this.#epochs().flush(options);
+    }
+
+    runs(options: PageOptions = {}): Promise<Page<RunSummary>> {
+        return this.client.runs(options);
+    }
+
+    run(id: string, options: PageOptions = {}): Promise<RunDetails> {
+        return this.client.run(id, options);
+    }
+
+    async reproduce(target: ReproduceTarget, outDir: string, options: ReproduceOptions = {}): Promise<ReproduceReport> {
+        const { reproduce } = await import('../answers/reproduce.js');
+        const client = this.client;
+        return reproduce(
+            {
+                resolve: (keyOrId) => this.resolve(keyOrId),
+                show: (id) => this.show(id),
+                storeFor: (location) => this.#storeFor(location),
+                async *runRecords(run) {
+                    let bookmark = '';
+                    do {
+                        const page = await client.run(run, { pageSize: 1000, bookmark });
+                        yield* page.records.items;
+                        bookmark = page.records.bookmark;
+                    } while (bookmark !== '');
+                },
+            },
+            target,
+            outDir,
+            options,
+        );
+    }
+
+    async diff(a: string, b: string, options: { signal?: AbortSignal } = {}): Promise<RecordDiff> {
+        const { diffRecords } = await import('../answers/diff-records.js');
+        return diffRecords(
+            {
+                resolve: (keyOrId) => this.resolve(keyOrId),
+                show: (id) => this.show(id),
+                storeFor: (location) => this.#storeFor(location),
+                dependencies: (id) => this.client.dependencies(id),
+            },
+            a,
+            b,
+            options.signal,
+        );
+    }
+
+    async export(id: string, options: { format: ExportFormat; direction?: 'up' | 'down'; depth?: number; signal?: AbortSignal }): Promise<ExportResult> {
+        const { EXPORT_FORMATS, exportGraph } = await import('../answers/export/index.js');
+        if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
+            throw new TrackerError('INVALID_ARGUMENT', `export format ${JSON.stringify(options.format)} is unknown; give one of ${EXPORT_FORMATS.join(', ')}`);
+        }
+        const record = await this.resolve(id);
+        const direction = options.direction ?? 'up';
+        const graph = await getLineage(this.client, record.id, {
+            direction,
+            ...(options.depth !== undefined && { depth: options.depth }),
+            ...(options.signal && { signal: options.signal }),
+        });
+        return exportGraph(graph, direction, options.format);
+    }
+
+    /** The outbox, made on first use; records snapshots from inside .hyperprov/, which record() refuses. */
+    #epochs(): Outbox {
+        this.#outbox ??= new Outbox(
+            this.hyperprovDir,
+            {
+                projectDir: this.projectDir,
+                recordSnapshot: (file, options) => this.#recordFile(file, options),
+                recordDataset: (dir, options) => this.recordDataset(dir, options),
+                resolve: (keyOrId) => this.resolve(keyOrId),
+                history: (key, options) => this.history(key, options),
+            },
+            { defaultRun: this.defaultRun, ...(this.options.onEpochAttemptFailed && { onAttemptFailed: this.options.onEpochAttemptFailed }) },
+        );
+        return this.#outbox;
+    }
+
     close(): Promise<void> {
         this.#closing ??= (async () => {
+            await this.#outbox?.close();
             const results = await Promise.allSettled([
                 this.#hashResources?.then((resources) => resources.close()),
                 this.#stores.close(),
