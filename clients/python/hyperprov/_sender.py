@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import hashlib
 import json
 import logging
 import os
@@ -52,7 +53,9 @@ class EpochHandle:
         self.epoch = epoch
         self.run = run
         self.key = key
-        self.entry: Optional[str] = None
+        # Derived from the key as the server derives it, so status() works before the answer;
+        # the server's answer, when it comes, is what is kept.
+        self.entry: Optional[str] = entry_id(idempotency_key)
         self.state = 'pending'
         self.error: Optional[HyperProvError] = None
         self.record: Optional[Dict[str, Any]] = None
@@ -94,7 +97,7 @@ class EpochHandle:
     def status(self, timeout: float = REQUEST_TIMEOUT_S) -> Dict[str, Any]:
         """The server's view of the entry (`GET /v1/epochs/<entry>`): state, recordId, error, attempts."""
         if self.entry is None or self._project is None:
-            raise HyperProvError('NOT_FOUND', 'the request has not reached the server yet', 'call flush() or wait() first')
+            raise HyperProvError('NOT_FOUND', 'the request was not kept for sending', 'see the log line of the call')
         return sender().connection(self._project).call('GET', f'/v1/epochs/{self.entry}', timeout=timeout, start=False)
 
     def __repr__(self) -> str:
@@ -513,3 +516,8 @@ def _at_exit() -> None:
 
 def new_idempotency_key() -> str:
     return str(uuid.uuid4())
+
+
+def entry_id(idempotency_key: str) -> str:
+    """The server's outbox entry id for a key (packages/tracker epoch-entry.ts entryId), known before sending."""
+    return 'e' + hashlib.sha256(idempotency_key.encode('utf-8')).hexdigest()[:24]

@@ -22,14 +22,17 @@ _PROCESS_RUN: Optional[str] = None
 
 
 def default_run() -> str:
-    """This process's run id: $HYPERPROV_RUN, else `run-<UTC yyyymmddThhmmss>-<4 hex>` made once."""
+    """This process's run id: $HYPERPROV_RUN, else `run-<UTC yyyymmddThhmmss>Z-<4 hex>` made once.
+
+    The same shape as the JS tracker's makeRunId, so runs from both sort and read alike.
+    """
     global _PROCESS_RUN
     configured = os.environ.get('HYPERPROV_RUN')
     if configured:
         return configured
     with _RUN_LOCK:
         if _PROCESS_RUN is None:
-            stamp = datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%S')
+            stamp = datetime.now(timezone.utc).strftime('%Y%m%dT%H%M%SZ')
             _PROCESS_RUN = f'run-{stamp}-{secrets.token_hex(2)}'
         return _PROCESS_RUN
 

@@ -8,6 +8,7 @@ it serves one project until killed, like `hyperprov serve` does.
 """
 from __future__ import annotations
 
+import hashlib
 import http.server
 import json
 import os
@@ -149,7 +150,7 @@ class FakeServer:
                 if st.st_size != expect['size'] or node_mtime_ms(st) != expect['mtimeMs']:
                     return 409, error_doc('FILE_CHANGED', f"{body['model']} changed since the request was made",
                                           'the file changed while it was read')
-            entry = f'e{len(self.entries) + 1:04d}'
+            entry = 'e' + hashlib.sha256(body['idempotencyKey'].encode()).hexdigest()[:24]  # as the tracker does
             state = 'snapshotted' if body.get('wait') in ('snapshotted', 'committed') else 'queued'
             status = {'entry': entry, 'run': body.get('run'), 'key': body.get('key') or 'models/default',
                       'state': state, 'attempts': 0}

@@ -1,6 +1,7 @@
 """hyperprov.epoch / Tracker against the fake server: what is sent, spooling, retries, errors."""
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -12,7 +13,7 @@ import time
 import unittest
 import uuid
 
-from helpers import CLIENT_ROOT, ProjectTestCase, hyperprov, wait_until
+from helpers import CLIENT_ROOT, ProjectTestCase, _sender, hyperprov, wait_until
 from fake_server import error_doc
 
 
@@ -50,11 +51,15 @@ class RequestContent(ProjectTestCase):
         self.assertEqual(body['datasets'], {'train': os.path.join(self.project, 'data', 'train'), 'test': 'datasets/test'})
         self.assertEqual((body['run'], body['key'], body['meta']), ('run-a', 'models/m', {'note': 'n'}))
         self.assertEqual(str(uuid.UUID(body['idempotencyKey'])), body['idempotencyKey'])
+        # The entry id, as the server derives it from the key (epoch-entry.ts entryId).
+        self.assertEqual(handle.idempotency_key, body['idempotencyKey'])
+        self.assertEqual(_sender.entry_id('k-1'), 'e' + hashlib.sha256(b'k-1').hexdigest()[:24])
         # The sender thread (not the caller) waits for the snapshot: then the file may be overwritten.
         self.assertEqual(body['wait'], 'snapshotted')
         # The handle carries the server's answer once delivered.
-        self.assertEqual((handle.entry, handle.state, handle.run, handle.key), ('e0001', 'committed', 'run-a', 'models/m'))
-        self.assertEqual(handle.status()['entry'], 'e0001')
+        entry = _sender.entry_id(body['idempotencyKey'])
+        self.assertEqual((handle.entry, handle.state, handle.run, handle.key), (entry, 'committed', 'run-a', 'models/m'))
+        self.assertEqual(handle.status()['entry'], entry)
         self.assertEqual(self.spooled(), [])
 
     def test_mtime_matches_what_node_reports(self):
@@ -94,7 +99,7 @@ class RequestContent(ProjectTestCase):
         bodies = server.epoch_posts
         self.assertEqual([b['epoch'] for b in bodies], [0, 1, 2], bodies)
         self.assertEqual({b['run'] for b in bodies}, {tracker.run})
-        self.assertRegex(tracker.run, r'^run-\d{8}T\d{6}-[0-9a-f]{4}$')
+        self.assertRegex(tracker.run, r'^run-\d{8}T\d{6}Z-[0-9a-f]{4}$')
         self.assertEqual(bodies[0]['params'], {'lr': 0.01, 'batch': 32})
         self.assertEqual(bodies[0]['key'], 'models/x')
         self.assertEqual(len({b['idempotencyKey'] for b in bodies}), 3)
@@ -304,7 +309,7 @@ class RaisesWhenAsked(ProjectTestCase):
     def test_raise_errors_succeeds_quietly_when_the_server_accepts(self):
         server = self.fake_server()
         handle = hyperprov.epoch(self.checkpoint(), epoch=1, raise_errors=True)
-        self.assertEqual((handle.entry, handle.state), ('e0001', 'snapshotted'))
+        self.assertEqual((handle.entry, handle.state), (_sender.entry_id(handle.idempotency_key), 'snapshotted'))
         self.assertEqual(len(server.epoch_posts), 1)
 
 

@@ -119,13 +119,19 @@ class RealServer(unittest.TestCase):
         self.assertEqual([r['checksum'] for r in records], model.checksums)
         self.assertEqual(len(set(model.checksums)), 3)
         self.assertEqual({r['meta'].get('run') for r in records}, {_tracker.default_run()})
+        self.assertEqual([r['meta'].get('entry') for r in records], [h.entry for h in callback.handles])
+        self.assertEqual(records[0]['meta']['metrics'], {'loss': 1.0, 'accuracy': 0.5})
+        self.assertEqual(records[0]['meta']['params'], {'epochs': 3, 'steps': 2, 'lr': 0.001})
+        # Dependencies: the train manifest, and from epoch 2 on the run's previous checkpoint.
+        manifest = set(records[0]['dependencies'])
+        self.assertEqual(len(manifest), 1)
+        for previous, record in zip(records, records[1:]):
+            self.assertEqual(set(record['dependencies']), manifest | {previous['id']})
 
-        if 'runs' not in COMMANDS:
-            self.skipTest('history checks passed; the CLI has no `runs` command yet')
         runs = json.loads(cli('runs', '--json', cwd=self.project).stdout)
-        listed = runs.get('items', runs.get('runs', runs)) if isinstance(runs, dict) else runs
-        (run,) = [r for r in listed if r['run'] == _tracker.default_run()]
+        (run,) = [r for r in runs['items'] if r['run'] == _tracker.default_run()]
         self.assertEqual((run['epochs'], run['keys'], run.get('lastEpoch')), (3, [key], 3))
+        cli('serve', '--stop', '--dir', self.project, cwd=self.project)
 
 
 if __name__ == '__main__':
