@@ -63,7 +63,8 @@ def from_error_document(status: int, document: Any) -> HyperProvError:
             # Whatever the server calls it, a refused token is the one 4xx that a re-read of
             # server.json (a restarted server has a new token) can fix.
             code = 'UNAUTHORIZED'
-        return HyperProvError(code, str(error.get('message', '')), error.get('hint'), status, details)
+        # The server's own hint or none: the client's hints are about the client's own failures.
+        return HyperProvError(code, str(error.get('message', '')), str(error.get('hint') or ''), status, details)
     code = {401: 'UNAUTHORIZED', 400: 'INVALID_ARGUMENT', 404: 'NOT_FOUND', 409: 'CONFLICT',
             503: 'SERVER_UNAVAILABLE', 504: 'TIMEOUT'}.get(status, 'INTERNAL' if status >= 500 else 'INVALID_ARGUMENT')
     return HyperProvError(code, f'the server answered HTTP {status} without an error document', None, status)

@@ -450,7 +450,8 @@ class Sender:
                 if entry in failed:
                     raw = failed[entry].get('error') or {}
                     handle.state = 'failed'
-                    handle.error = HyperProvError(str(raw.get('code', 'INTERNAL')), str(raw.get('message', '')), raw.get('hint'))
+                    handle.error = HyperProvError(str(raw.get('code', 'INTERNAL')), str(raw.get('message', '')),
+                                                  str(raw.get('hint') or ''))
                     lost.append(handle)
                 else:
                     handle.state = 'committed'

@@ -13,7 +13,9 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
+import sys
 import tempfile
 import unittest
 
@@ -131,6 +133,33 @@ class RealServer(unittest.TestCase):
         runs = json.loads(cli('runs', '--json', cwd=self.project).stdout)
         (run,) = [r for r in runs['items'] if r['run'] == _tracker.default_run()]
         self.assertEqual((run['epochs'], run['keys'], run.get('lastEpoch')), (3, [key], 3))
+        cli('serve', '--stop', '--dir', self.project, cwd=self.project)
+
+    def test_a_request_left_by_a_killed_training_process_is_recorded_once_by_the_next(self):
+        path = os.path.join(self.project, 'model.pt')
+        with open(path, 'wb') as file:
+            file.write(os.urandom(512 * 1024))
+        with open(path, 'rb') as file:
+            checksum = 'sha256:' + hashlib.sha256(file.read()).hexdigest()
+        key = 'models/python-killed'
+        # epoch() returns, then the process dies at once (SIGKILL: no atexit, no sender thread).
+        script = ('import os, signal, sys; sys.path.insert(0, sys.argv[1]); import hyperprov;'
+                  'h = hyperprov.epoch(sys.argv[2], epoch=5, key=sys.argv[3], run="run-killed");'
+                  'print(h.idempotency_key, flush=True); os.kill(os.getpid(), signal.SIGKILL)')
+        process = subprocess.run([sys.executable, '-c', script, CLIENT_ROOT, path, key], cwd=self.project,
+                                 capture_output=True, text=True, timeout=60)
+        self.assertEqual(process.returncode, -signal.SIGKILL, process.stderr)
+        idempotency_key = process.stdout.strip()
+        spool = os.path.join(self.project, '.hyperprov', 'hook-spool')
+        self.assertEqual(os.listdir(spool), [f'{idempotency_key}.json'])
+
+        result = hyperprov.flush(60, project=self.project)
+        self.assertTrue(result['done'], result)
+        self.assertEqual(os.listdir(spool), [])
+        self.assertEqual(hyperprov.flush(10, project=self.project)['unsent'], [])  # nothing left to send again
+        history = json.loads(cli('history', key, '--json', cwd=self.project).stdout)
+        self.assertEqual([(r['meta']['epoch'], r['meta']['run'], r['checksum']) for r in history['items']],
+                         [(5, 'run-killed', checksum)])
         cli('serve', '--stop', '--dir', self.project, cwd=self.project)
 
 
