@@ -237,7 +237,8 @@ class Sender:
                 server_done = False
                 pending.extend({'entry': e, 'state': h.state} for e, h in entries.items())
                 continue
-            self._settle(project, entries, result if isinstance(result, dict) else {})
+            result = result if isinstance(result, dict) else {}
+            self._settle(project, entries, result)
             pending.extend(result.get('pending') or [])
             failed.extend(result.get('failed') or [])
             server_done = server_done and bool(result.get('done'))
