@@ -48,11 +48,12 @@ class KerasCallback:
         self.filepath = os.fspath(filepath)
         self.save = save
         self.flush_timeout = flush_timeout
-        self.tracker = tracker or Tracker(project, run=run, key=key, params=params, datasets=datasets, meta=meta,
-                                          raise_errors=raise_errors)
-        if tracker is not None:
-            # Arguments given with a tracker refine it for this callback only.
-            self.tracker = Tracker(tracker.project, run=run or tracker.run, key=key or tracker.key,
+        if tracker is None:
+            self.tracker = Tracker(project, run=run, key=key, params=params, datasets=datasets, meta=meta,
+                                   raise_errors=raise_errors)
+        else:
+            # Arguments given with a tracker (Tracker.keras_callback) refine it for this callback only.
+            self.tracker = Tracker(project or tracker.project, run=run or tracker.run, key=key or tracker.key,
                                    params={**tracker.params, **(params or {})},
                                    datasets={**tracker.datasets, **(datasets or {})},
                                    meta={**tracker.meta, **(meta or {})},
