@@ -41,6 +41,7 @@ class ProjectTestCase(unittest.TestCase):
         self.project = os.path.join(self.dir, 'project')
         os.makedirs(os.path.join(self.project, '.hyperprov'))
         self.addCleanup(shutil.rmtree, self.dir, ignore_errors=True)
+        self.addCleanup(self._stop_sender)  # cleanups run last-in first-out: the sender stops before rmtree
         self._env = dict(os.environ)
         self.addCleanup(self._restore_env)
         for name in ('HYPERPROV_RAISE', 'HYPERPROV_RUN', 'HYPERPROV_PROJECT', 'HYPERPROV_START_TIMEOUT'):
@@ -56,6 +57,14 @@ class ProjectTestCase(unittest.TestCase):
         cwd = os.getcwd()
         os.chdir(self.project)
         self.addCleanup(os.chdir, cwd)
+
+    @staticmethod
+    def _stop_sender() -> None:
+        current = _sender._SENDER
+        if current is not None:
+            current._close()
+            if current._thread is not None:
+                current._thread.join(5)  # a request in flight finishes (and writes its files) first
 
     def _restore_env(self) -> None:
         os.environ.clear()
