@@ -76,6 +76,8 @@ const cases: Case[] = [
     ['runs', 'success', () => ['runs'], 0],
     ['runs', 'failure', () => ['runs', '--page-size', '0'], EXIT_CODES.INVALID_ARGUMENT],
     ['run', 'failure', () => ['run', 'no-such-run'], EXIT_CODES.NOT_FOUND],
+    ['export', 'success', () => ['export', recorded.id, '--format', 'prov-json'], 0],
+    ['export', 'failure', () => ['export', 'nosuch', '--format', 'prov-json'], EXIT_CODES.NOT_FOUND],
     ['diff', 'failure', () => ['diff', 'nosuch', 'models/m'], EXIT_CODES.NOT_FOUND],
     ['reproduce', 'failure', () => ['reproduce', 'nosuch', path.join(root, 'reproduced')], EXIT_CODES.NOT_FOUND],
     // Without a server: --stop says none runs; a non-loopback --host is refused before anything starts.

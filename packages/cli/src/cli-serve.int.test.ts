@@ -5,14 +5,16 @@
  * command that did not go through the server would wait for it and say so); a killed server's
  * stale file sends commands back to running locally.
  */
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { EXIT_CODES } from '@hyperprov/errors';
 import { isProcessAlive } from '@hyperprov/server/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, runHyperprov, type CliRun } from './testing/cli-process.js';
 import { loadedModules } from './testing/loaded-modules.js';
 
 let project: string;
@@ -32,6 +34,17 @@ async function waitUntil(condition: () => boolean, what: string, ms = 30_000): P
         if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
         await new Promise((resolve) => setTimeout(resolve, 50));
     }
+}
+
+/** The files a process has open (Linux /proc). */
+function openFiles(pid: number): string[] {
+    return readdirSync(`/proc/${pid}/fd`).map((fd) => {
+        try {
+            return readlinkSync(`/proc/${pid}/fd/${fd}`);
+        } catch {
+            return '';
+        }
+    });
 }
 
 /** A request without the token, as any other local user could send it. */
@@ -167,6 +180,35 @@ describe('hyperprov serve', { timeout: 180_000 }, () => {
         expect(remote.code).toBe(2);
         expect(remote.json().error.message).toMatch(/pass --allow-remote/);
         expect(existsSync(serverFile())).toBe(false);
+    });
+
+    it('Ctrl-C of a forwarded command aborts it in the server: exit 14, nothing recorded, the server still serves', async () => {
+        const { pid } = await ok(['serve', '--detach']);
+        const handle = await open(path.join(project, 'big.bin'), 'w');
+        // Sparse: cheap to make, seconds to hash and store, so the interrupt lands mid-upload.
+        await handle.truncate(2 * 1024 ** 3);
+        await handle.close();
+        const child = spawn(process.execPath, [CLI_MAIN, 'record', 'big.bin', '--key', 'models/big', '--json'], { cwd: project });
+        let stdout = '';
+        child.stdout.on('data', (chunk) => (stdout += chunk));
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+        // Interrupt once the server has started writing the object (a temp file in the store).
+        const objects = path.join(project, '.hyperprov', 'objects');
+        const before = new Set((await readdir(objects, { recursive: true })).map(String));
+        await waitUntil(() => readdirSync(objects, { recursive: true }).map(String).some((f) => !before.has(f)), 'the upload to start');
+        // It is the server that writes it (the command was forwarded, not run by the client).
+        expect(openFiles(pid).some((file) => file.endsWith('big.bin'))).toBe(true);
+        expect(openFiles(child.pid!).some((file) => file.endsWith('big.bin'))).toBe(false);
+        child.kill('SIGINT');
+        expect(await exited).toBe(EXIT_CODES.ABORTED);
+        expect(JSON.parse(stdout).error.code).toBe('ABORTED');
+        // The server aborted the command and cleaned up after it, as a local run would.
+        await waitUntil(() => readdirSync(objects, { recursive: true }).map(String).every((f) => before.has(f)), 'the partial object to be removed');
+        const missing = await hp(['get', 'models/big', '--json']);
+        expect(missing.code).toBe(EXIT_CODES.NOT_FOUND);
+        expect(missing.stderr).not.toMatch(/waiting for the ledger/);
+        await rm(path.join(project, 'big.bin'));
+        await ok(['serve', '--stop']);
     });
 
     it('serve --stop leaves no process and no server.json', async () => {
