@@ -232,6 +232,11 @@ describe('hyperprov serve', { timeout: 180_000 }, () => {
         // A new server takes the stale file's place.
         const { pid: next } = await ok(['serve', '--detach']);
         expect(JSON.parse(await readFile(serverFile(), 'utf8')).pid).toBe(next);
-        await ok(['serve', '--stop']);
+        // And --stop clears a stale file away.
+        process.kill(next, 'SIGKILL');
+        await waitUntil(() => !isProcessAlive(next), 'the second killed server to be gone');
+        expect(existsSync(serverFile())).toBe(true);
+        expect(await ok(['serve', '--stop'])).toEqual({ stopped: false, projectDir: project });
+        expect(existsSync(serverFile())).toBe(false);
     });
 });

@@ -1,9 +1,10 @@
 import { spawn } from 'node:child_process';
 import { closeSync, openSync, readFileSync } from 'node:fs';
+import { unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TrackerError } from '@hyperprov/errors';
-import { findServer, isProcessAlive, readServerFile, serverRequest } from '@hyperprov/server/client';
+import { findServer, isProcessAlive, readServerFile, serverFilePath, serverRequest } from '@hyperprov/server/client';
 import type { CommandSpec } from '../command-spec.js';
 import { parseIntegerArg, runCommand, type CliContext, type GlobalArgs } from '../context.js';
 import type { CliOutput } from '../output.js';
@@ -131,7 +132,9 @@ async function detach(ctx: CliContext, out: CliOutput, argv: ServeArgs, projectD
 async function stop(out: CliOutput, projectDir: string): Promise<number> {
     const file = readServerFile(projectDir);
     if (!file || !isProcessAlive(file.pid)) {
-        out.result({ stopped: false, projectDir }, () => `no project server runs for ${projectDir}`);
+        // A file whose server was killed is garbage: no command would use it, so it goes.
+        if (file) await unlink(serverFilePath(projectDir)).catch(() => undefined);
+        out.result({ stopped: false, projectDir }, () => `no project server runs for ${projectDir}${file ? ` (removed the stale server.json of pid ${file.pid})` : ''}`);
         return 0;
     }
     // The pid is signalled only once the server answers with it: a stale file's pid may be another program's by now.
