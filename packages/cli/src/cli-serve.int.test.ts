@@ -7,7 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -161,6 +161,29 @@ describe('hyperprov serve', { timeout: 180_000 }, () => {
         await ok(['serve', '--stop']);
         const keys = (await ok(['range', 'models/concurrent-', 'models/concurrent.'])).items.map((record: { key: string }) => record.key);
         expect(keys).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((i) => `models/concurrent-${i}`));
+    });
+
+    it('records epochs through the server, whose outbox drains them, and lists the run', async () => {
+        await ok(['serve', '--detach']);
+        const sub = path.join(project, 'sub');
+        // --dir through a symbolic link: still the server's project, run on the server's tracker.
+        const linked = path.join(path.dirname(project), `${path.basename(project)}-link`);
+        await symlink(project, linked);
+        try {
+            const first = await ok(['epoch', 'epoch1.pt', '--key', 'models/trained', '--epoch', '1', '--metrics', '{"loss":0.5}', '--run', 'served-run'], sub);
+            expect(first).toMatchObject({ state: 'committed', run: 'served-run', record: { key: 'models/trained', meta: { epoch: 1, run: 'served-run' } } });
+            const queued = await hp(['epoch', 'epoch2.pt', '--key', 'models/trained', '--epoch', '2', '--run', 'served-run', '--wait', 'queued', '--dir', linked, '--json'], { cwd: sub });
+            expect(queued.code, queued.stderr).toBe(0);
+            expect(queued.stderr).not.toMatch(/waiting for the ledger/);
+            // The server keeps draining after the command returned: the queued epoch commits.
+            const drained = (await hp(['serve', '--stop', '--json'])).json();
+            expect(drained.stopped).toBe(true);
+            const run = await ok(['run', 'served-run']);
+            expect(run.records.items.map((r: { meta: { epoch: number } }) => r.meta.epoch)).toEqual([1, 2]);
+            expect(run.records.items[1].dependencies).toContain(first.record.id);
+        } finally {
+            await rm(linked);
+        }
     });
 
     it('refuses requests without the token, a second server, and a non-loopback address', async () => {

@@ -3,6 +3,7 @@
  * project's tracker. The tracker module (ledger, stores, contract) is imported only when a command
  * runs, so `--help` and argument errors stay fast.
  */
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JsonValue } from '@hyperprov/chaincode/protocol';
@@ -87,7 +88,7 @@ export async function withTracker<T>(
     // `--dir` is relative to the invocation's working directory (the caller's, for a forwarded command).
     const dir = path.resolve(ctx.cwd, argv.dir ?? '.');
     // The server's tracker serves its own project only: a command for another one opens that as usual.
-    if (ctx.tracker && findProjectRoot(dir) === ctx.tracker.projectDir) return body(ctx.tracker);
+    if (ctx.tracker && sameDir(findProjectRoot(dir), ctx.tracker.projectDir)) return body(ctx.tracker);
     const { openTracker } = await import('@hyperprov/tracker');
     // By default one file per command: one hash thread is enough and starts faster. The ledger is
     // let go while bytes move, so a long upload does not lock other commands out.
@@ -108,6 +109,17 @@ export async function withTracker<T>(
     }
     await tracker.close();
     return result;
+}
+
+/** The same directory, also when reached through a symbolic link (a second tracker would wait for the server's ledger). */
+function sameDir(a: string | undefined, b: string): boolean {
+    if (a === undefined) return false;
+    if (a === b) return true;
+    try {
+        return realpathSync(a) === realpathSync(b);
+    } catch {
+        return false;
+    }
 }
 
 /**
