@@ -4,10 +4,12 @@
 //   - `hyperprov --version`, `hyperprov --help`
 //   - `hyperprov get <key>` on a small embedded project (a few records), the common read
 //   - how many files each command loads, and whether any Fabric module is among them
+//   - with --server, the same commands again while `hyperprov serve` runs for the project (they
+//     are forwarded to it: target get <= 150 ms through the server, issue 9)
 // Median and p90 of --runs runs each (wall time, and CPU time of the child when GNU time is there). Target (issue "One package per concern"): get <= 150 ms.
 // Needs the packages built (`npm run build`). The CLI is the installed `@hyperprov/cli` bin, or
 // the launcher given with --bin (to measure an older checkout).
-// Usage: node bench/cold-start.mjs [--runs 15] [--bin path/to/hyperprov.js] [--json]
+// Usage: node bench/cold-start.mjs [--runs 15] [--bin path/to/hyperprov.js] [--server] [--json]
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -22,6 +24,7 @@ const { values: args } = parseArgs({
         runs: { type: 'string', default: '15' },
         bin: { type: 'string' },
         json: { type: 'boolean', default: false },
+        server: { type: 'boolean', default: false },
     },
 });
 const RUNS = Number(args.runs);
@@ -44,7 +47,19 @@ try {
         { name: 'hyperprov get files/f3', argv: ['get', 'files/f3'] },
     ];
     const rows = [];
-    for (const c of cases) {
+    const measureAll = (suffix) => {
+        for (const c of cases) if (!(suffix && c.bare)) rows.push(measure(c, suffix));
+    };
+    measureAll('');
+    if (args.server) {
+        cli('serve', '--detach');
+        try {
+            measureAll(' (server)');
+        } finally {
+            cli('serve', '--stop');
+        }
+    }
+    function measure(c, suffix) {
         const argv = c.bare ? c.argv : [bin, ...c.argv];
         const times = [];
         const cpu = [];
@@ -62,17 +77,17 @@ try {
         times.sort((a, b) => a - b);
         cpu.sort((a, b) => a - b);
         const loaded = c.bare ? { files: 0, fabric: false } : loadedFiles(argv);
-        rows.push({
-            command: c.name,
+        return {
+            command: `${c.name}${suffix}`,
             medianMs: round(times[Math.floor(times.length / 2)]),
             p90Ms: round(times[Math.min(times.length - 1, Math.floor(times.length * 0.9))]),
             cpuMs: cpu.length ? round(cpu[Math.floor(cpu.length / 2)]) : null,
             filesLoaded: loaded.files,
             loadsFabric: loaded.fabric,
-        });
+        };
     }
 
-    const result = { runs: RUNS, bin: path.relative(process.cwd(), bin), node: process.version, cpus: os.cpus().length, load: os.loadavg()[0], rows };
+    const result = { runs: RUNS, server: args.server, bin: path.relative(process.cwd(), bin), node: process.version, cpus: os.cpus().length, load: os.loadavg()[0], rows };
     if (args.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
         console.log(`cold start, median of ${RUNS} fresh processes (load ${result.load.toFixed(1)}, ${result.cpus} cores)`);

@@ -9,7 +9,7 @@ import { REPO, isTestCode, packageOf, sourceFiles, stripComments, workspacePacka
 
 /**
  * Workspace imports each package's production code may make. Dependencies point inward: the CLI
- * and (later) the server sit on the tracker; the tracker on ledgers and stores; ledgers on the
+ * sits on the server and the tracker, the server on the tracker; the tracker on ledgers and stores; ledgers on the
  * protocol and errors. `@hyperprov/chaincode` (the contract itself, which loads Fabric) is for
  * the embedded ledger alone: everyone else speaks the protocol.
  */
@@ -34,7 +34,11 @@ const ALLOWED: Record<string, readonly string[]> = {
     ],
     // The folder watcher sends checkpoints to an EpochSink; from the tracker it takes only that type.
     '@hyperprov/watcher': ['@hyperprov/errors', '@hyperprov/tracker'],
-    '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage', '@hyperprov/watcher'],
+    // The project server sits beside the CLI on the tracker. It does not import the CLI: `hyperprov
+    // serve` hands it the CLI's runner, so the arrow points one way.
+    '@hyperprov/server': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker'],
+    // `serve` starts the server; every other command's fast path reads server.json through ./client.
+    '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage', '@hyperprov/server', '@hyperprov/server/client', '@hyperprov/watcher'],
     // Runs a Fabric network; it only locates the contract's package folder, never loads the contract.
     '@hyperprov/fabric-network': ['@hyperprov/errors'],
     // Static files of the web page; the server serves them, the page talks to the REST API only.

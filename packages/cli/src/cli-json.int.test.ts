@@ -71,6 +71,18 @@ const cases: Case[] = [
     ['gc', 'success', () => ['gc'], 0],
     ['gc', 'failure', () => ['gc', '--min-age', 'soon'], EXIT_CODES.INVALID_ARGUMENT],
     ['enroll', 'failure', () => ['enroll', '--user', 'bob'], EXIT_CODES.INVALID_ARGUMENT],
+    ['epoch', 'success', () => ['epoch', 'model.bin', '--key', 'models/e', '--run', 'json-run'], 0],
+    ['epoch', 'failure', () => ['epoch', 'model.bin', '--epoch', 'first'], EXIT_CODES.INVALID_ARGUMENT],
+    ['runs', 'success', () => ['runs'], 0],
+    ['runs', 'failure', () => ['runs', '--page-size', '0'], EXIT_CODES.INVALID_ARGUMENT],
+    ['run', 'failure', () => ['run', 'no-such-run'], EXIT_CODES.NOT_FOUND],
+    ['export', 'success', () => ['export', recorded.id, '--format', 'prov-json'], 0],
+    ['export', 'failure', () => ['export', 'nosuch', '--format', 'prov-json'], EXIT_CODES.NOT_FOUND],
+    ['diff', 'failure', () => ['diff', 'nosuch', 'models/m'], EXIT_CODES.NOT_FOUND],
+    ['reproduce', 'failure', () => ['reproduce', 'nosuch', path.join(root, 'reproduced')], EXIT_CODES.NOT_FOUND],
+    // Without a server: --stop says none runs; a non-loopback --host is refused before anything starts.
+    ['serve', 'success', () => ['serve', '--stop'], 0],
+    ['serve', 'failure', () => ['serve', '--host', '0.0.0.0'], EXIT_CODES.INVALID_ARGUMENT],
     ['watch', 'failure', () => ['watch', '--models', 'out', '--dataset', 'train=no-such-dir'], EXIT_CODES.INVALID_ARGUMENT],
     ['status', 'success', () => ['status'], 0],
     ['status', 'failure', () => ['status'], EXIT_CODES.NOT_INITIALIZED, () => root],
@@ -85,6 +97,9 @@ const cases: Case[] = [
 /** Commands whose success needs more than an embedded project, and the test that covers it with --json. */
 const SUCCESS_ELSEWHERE: Record<string, string> = {
     enroll: 'cli-fabric.fabric.int.test.ts (needs a Fabric CA)',
+    run: 'cli-epoch.int.test.ts (needs a committed run)',
+    diff: 'cli-answers.int.test.ts (needs two committed epochs)',
+    reproduce: 'cli-answers.int.test.ts (needs a committed run)',
     // Runs until a signal and prints one JSON event per line, not one document.
     watch: 'cli-watch.int.test.ts (--json event lines until SIGINT)',
 };

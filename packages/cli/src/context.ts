@@ -3,9 +3,12 @@
  * project's tracker. The tracker module (ledger, stores, contract) is imported only when a command
  * runs, so `--help` and argument errors stay fast.
  */
+import { realpathSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { JsonValue } from '@hyperprov/chaincode/protocol';
 import { TrackerError } from '@hyperprov/errors';
+import { findProjectRoot } from '@hyperprov/server/client';
 import type { Tracker } from '@hyperprov/tracker';
 import { inexactJsonNumber } from './exact-json-numbers.js';
 import { CliOutput, type CliIo } from './output.js';
@@ -26,6 +29,40 @@ export interface CliContext {
     readStdin: () => Promise<string>;
     /** Aborted on Ctrl-C: long commands (record, fetch, verify) stop cleanly, leaving nothing half-written. */
     signal: AbortSignal;
+    /**
+     * The project server's tracker, when the command runs inside the server (forwarded from
+     * another terminal): {@link withTracker} uses it for that project and does not close it.
+     */
+    tracker?: Tracker;
+    /** Whether stderr is a terminal a progress bar may draw on (never for a forwarded command). */
+    interactive: boolean;
+    /**
+     * Paths of this invocation made absolute (see {@link localPath}), each with the text the user
+     * typed, so error messages name them as the user did.
+     */
+    paths?: Map<string, string>;
+}
+
+/**
+ * A path argument for the tracker, which resolves relative paths against the process's working
+ * directory. A forwarded command runs in the server, whose working directory is not the caller's:
+ * there the path is made absolute against the caller's. Locally it is passed on as typed.
+ */
+export function localPath(ctx: CliContext, file: string): string {
+    // An empty path stays empty: the tracker refuses it instead of taking it as the directory.
+    if (file === '' || path.isAbsolute(file) || path.resolve(ctx.cwd) === process.cwd()) return file;
+    const absolute = path.resolve(ctx.cwd, file);
+    (ctx.paths ??= new Map()).set(absolute, file);
+    return absolute;
+}
+
+/** `error` with the paths {@link localPath} made absolute named as typed, so output matches a local run. */
+function asTyped(ctx: CliContext, error: unknown): unknown {
+    if (!ctx.paths || !(error instanceof TrackerError)) return error;
+    let message = error.message;
+    for (const [absolute, typed] of ctx.paths) message = message.split(absolute).join(typed);
+    if (message === error.message) return error;
+    return new TrackerError(error.code, message, { cause: error, ...(error.transactionId !== undefined && { transactionId: error.transactionId }) });
 }
 
 /**
@@ -37,7 +74,7 @@ export async function runCommand(ctx: CliContext, argv: GlobalArgs, body: (out: 
     try {
         ctx.exitCode = (await body(out)) ?? 0;
     } catch (error) {
-        ctx.exitCode = out.error(error);
+        ctx.exitCode = out.error(asTyped(ctx, error));
     }
 }
 
@@ -48,11 +85,15 @@ export async function withTracker<T>(
     body: (tracker: Tracker) => Promise<T>,
     options: { hashThreads?: number; epochCloseTimeoutMs?: number } = { hashThreads: 1 },
 ): Promise<T> {
+    // `--dir` is relative to the invocation's working directory (the caller's, for a forwarded command).
+    const dir = path.resolve(ctx.cwd, argv.dir ?? '.');
+    // The server's tracker serves its own project only: a command for another one opens that as usual.
+    if (ctx.tracker && sameDir(findProjectRoot(dir), ctx.tracker.projectDir)) return body(ctx.tracker);
     const { openTracker } = await import('@hyperprov/tracker');
     // By default one file per command: one hash thread is enough and starts faster. The ledger is
     // let go while bytes move, so a long upload does not lock other commands out.
     const tracker = await openTracker({
-        dir: argv.dir ?? ctx.cwd,
+        dir,
         shareLedger: true,
         // A queued command says whom it waits for instead of sitting silent (stdout stays one JSON document).
         ...(!argv.json && { onLedgerWait: (message: string) => ctx.io.stderr(`${message}\n`) }),
@@ -70,6 +111,17 @@ export async function withTracker<T>(
     return result;
 }
 
+/** The same directory, also when reached through a symbolic link (a second tracker would wait for the server's ledger). */
+function sameDir(a: string | undefined, b: string): boolean {
+    if (a === undefined) return false;
+    if (a === b) return true;
+    try {
+        return realpathSync(a) === realpathSync(b);
+    } catch {
+        return false;
+    }
+}
+
 /**
  * Parses `--meta`: inline JSON, `@file` to read it from a file (command lines cannot carry large
  * or NUL-containing values), or `@-` for stdin.
@@ -82,7 +134,7 @@ export async function parseMetaArg(ctx: CliContext, value: string | undefined, n
         const file = value.slice(1);
         source = file === '-' ? `${name} from stdin` : `${name} file ${file}`;
         try {
-            text = file === '-' ? await ctx.readStdin() : await readFile(file, 'utf8');
+            text = file === '-' ? await ctx.readStdin() : await readFile(path.resolve(ctx.cwd, file), 'utf8');
         } catch (error) {
             throw new TrackerError('INVALID_ARGUMENT', `cannot read ${source}: ${(error as Error).message}`, { cause: error });
         }

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** Entry point of the `hyperprov` binary. */
 import { ERROR_HINTS, EXIT_CODES } from '@hyperprov/errors';
-import { runCli } from './run.js';
+import { forwardToServer } from './forward.js';
 
 // A reader that stops early (`hyperprov range "" "" --all | head`) closes the pipe: stop quietly.
 // Unhandled, the EPIPE becomes an uncaught exception that the contract library's logger tries to
@@ -51,7 +51,10 @@ process.on('SIGINT', interrupt);
 process.on('SIGTERM', interrupt);
 process.on('SIGHUP', interrupt);
 
-const code = await runCli(process.argv.slice(2), { signal: controller.signal });
+const args = process.argv.slice(2);
+// A running project server takes the command (fast: nothing below is loaded); otherwise, or when
+// it cannot be reached, the command runs here. run.js and everything it loads come only then.
+const code = (await forwardToServer(args, controller.signal)) ?? (await (await import('./run.js')).runCli(args, { signal: controller.signal }));
 // Exit explicitly once stdout and stderr are flushed: a library handle left open must never make
 // the CLI hang after it has answered.
 // A failed write sets `errored` at once, before its 'error' event; an empty flush is skipped when

@@ -24,11 +24,13 @@ import { recordCommand } from './commands/record.js';
 import { reproduceCommand } from './commands/reproduce.js';
 import { runCommandSpec } from './commands/run-show.js';
 import { runsCommand } from './commands/runs.js';
+import { serveCommand } from './commands/serve.js';
 import { showCommand } from './commands/show.js';
 import { statusCommand } from './commands/status.js';
 import { verifyCommand } from './commands/verify.js';
 import { watchCommand } from './commands/watch.js';
 import type { CliContext, GlobalArgs } from './context.js';
+import type { Tracker } from '@hyperprov/tracker';
 import { CliOutput, type CliIo } from './output.js';
 
 /** Options of {@link runCli}; defaults are the real process's. */
@@ -38,6 +40,12 @@ export interface RunCliOptions {
     readStdin?: () => Promise<string>;
     /** Aborts the running command (the binary wires it to SIGINT/SIGTERM). */
     signal?: AbortSignal;
+    /** The project server's tracker, for a command the server runs for a client (see CliContext.tracker). */
+    tracker?: Tracker;
+    /** Width for help text; default the terminal's (the client's, for a forwarded command). */
+    columns?: number;
+    /** Whether a progress bar may draw on stderr; default: stderr is a terminal. */
+    interactive?: boolean;
 }
 
 /** Every command, in the order `--help` lists them. */
@@ -64,6 +72,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     gcCommand,
     statusCommand,
     enrollCommand,
+    serveCommand,
 ];
 
 /** Options every command takes, besides its own. */
@@ -103,13 +112,15 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
         exitCode: 0,
         readStdin: options.readStdin ?? readProcessStdin,
         signal: options.signal ?? new AbortController().signal,
+        interactive: options.interactive ?? process.stderr.isTTY === true,
+        ...(options.tracker && { tracker: options.tracker }),
     };
     const json = args.includes('--json');
     // Commander prints --help and --version itself; collected here, --json can wrap them in a
     // document like everything else. Its error messages are rewritten below, never printed as they are.
     let shown = '';
     const counts = new Map<string, number>();
-    const program = buildProgram(ctx, counts, (text) => (shown += text));
+    const program = buildProgram(ctx, counts, (text) => (shown += text), options.columns);
     const word = firstWord(args);
     try {
         await program.parseAsync([...args], { from: 'user' });
@@ -137,8 +148,8 @@ export async function runCli(args: readonly string[], options: RunCliOptions = {
 }
 
 /** The parser: global options, then one subcommand per {@link COMMANDS} entry. */
-function buildProgram(ctx: CliContext, counts: Map<string, number>, write: (text: string) => void): Command {
-    const width = (): number => Math.min(110, process.stdout.columns || 80);
+function buildProgram(ctx: CliContext, counts: Map<string, number>, write: (text: string) => void, columns?: number): Command {
+    const width = (): number => Math.min(110, columns ?? (process.stdout.columns || 80));
     const program = new Command('hyperprov')
         .usage('<command> [options]')
         .description('Records provenance of ML models and data on a tamper-evident ledger.')

@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command-spec.js';
-import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { runCommand, withTracker, type CliContext, type GlobalArgs, localPath } from '../context.js';
 import { EXIT_CODES } from '@hyperprov/errors';
 import { formatRecordLine, formatSize } from '../format.js';
 
@@ -20,7 +20,7 @@ export function checkCommand(ctx: CliContext): CommandSpec<CheckArgs> {
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.check(String(argv.file), { signal: ctx.signal, ...(argv.key !== undefined && { key: argv.key }) }),
+                    tracker.check(localPath(ctx, String(argv.file)), { signal: ctx.signal, ...(argv.key !== undefined && { key: argv.key }) }),
                 );
                 out.result(result, () => {
                     const lines = [`${result.file}  ${result.checksum}  ${formatSize(result.size)}`];

@@ -1,6 +1,6 @@
 import type { CommandSpec } from '../command-spec.js';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
-import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs, localPath } from '../context.js';
 import { formatRecord, formatSize } from '../format.js';
 
 interface DatasetArgs extends GlobalArgs {
@@ -34,7 +34,7 @@ export function datasetCommand(ctx: CliContext): CommandSpec<DatasetArgs> {
             runCommand(ctx, argv, async (out) => {
                 const meta = await parseMetaArg(ctx, argv.meta);
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.recordDataset(String(argv.directory), {
+                    tracker.recordDataset(localPath(ctx, String(argv.directory)), {
                         key: argv.key,
                         upload: argv.upload,
                         dependencies: parseDepArgs(argv.dep),

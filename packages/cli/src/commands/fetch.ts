@@ -1,5 +1,5 @@
 import type { CommandSpec } from '../command-spec.js';
-import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { runCommand, withTracker, type CliContext, type GlobalArgs, localPath } from '../context.js';
 import { formatSize } from '../format.js';
 
 interface FetchArgs extends GlobalArgs {
@@ -20,7 +20,7 @@ export function fetchCommand(ctx: CliContext): CommandSpec<FetchArgs> {
         handler: (argv) =>
             runCommand(ctx, argv, async (out) => {
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.fetch(String(argv.target), String(argv.out), { force: argv.force, signal: ctx.signal }),
+                    tracker.fetch(String(argv.target), localPath(ctx, String(argv.out)), { force: argv.force, signal: ctx.signal }),
                 );
                 out.result(result, () => `wrote ${result.path} (${formatSize(result.bytes)}), matching ${result.record.checksum} of record ${result.record.id}`);
             }),

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandSpec } from '../command-spec.js';
 import type { RecordType } from '@hyperprov/chaincode/protocol';
-import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { parseDepArgs, parseMetaArg, runCommand, withTracker, type CliContext, type GlobalArgs, localPath } from '../context.js';
 import { formatRecord } from '../format.js';
 import { progressBar } from '../progress-bar.js';
 
@@ -36,9 +36,9 @@ export function recordCommand(ctx: CliContext): CommandSpec<RecordArgs> {
                 // Loaded here, not at start-up: store URLs need the tracker's store table.
                 const { storeUrlFromOptions } = await import('../store-option.js');
                 const store = storeUrlFromOptions(argv.store, argv.sshfsRemote, ctx.cwd);
-                const progress = !argv.json && process.stderr.isTTY ? progressBar(ctx, await fileSize(path.resolve(ctx.cwd, argv.file))) : undefined;
+                const progress = !argv.json && ctx.interactive ? progressBar(ctx, await fileSize(path.resolve(ctx.cwd, argv.file))) : undefined;
                 const result = await withTracker(ctx, argv, (tracker) =>
-                    tracker.record(argv.file, {
+                    tracker.record(localPath(ctx, argv.file), {
                         key: argv.key,
                         dependencies: parseDepArgs(argv.dep),
                         type: argv.type,

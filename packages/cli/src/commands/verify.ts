@@ -1,7 +1,7 @@
 import type { CommandSpec } from '../command-spec.js';
 import type { VerifyReport } from '@hyperprov/tracker';
 import { TrackerError, type TrackerErrorCode } from '@hyperprov/errors';
-import { runCommand, withTracker, type CliContext, type GlobalArgs } from '../context.js';
+import { runCommand, withTracker, type CliContext, type GlobalArgs, localPath } from '../context.js';
 import { EXIT_CODES } from '@hyperprov/errors';
 import { formatSize } from '../format.js';
 import type { CliOutput } from '../output.js';
@@ -49,7 +49,7 @@ async function verifyAgainst(ctx: CliContext, argv: VerifyArgs, out: CliOutput):
     if (argv.target === undefined || argv.all || argv.ledger) {
         throw new TrackerError('INVALID_ARGUMENT', '--against <dir> needs a dataset key or record id, and no --all or --ledger');
     }
-    const result = await withTracker(ctx, argv, (tracker) => tracker.verifyDataset(String(argv.target), String(argv.against), { signal: ctx.signal }));
+    const result = await withTracker(ctx, argv, (tracker) => tracker.verifyDataset(String(argv.target), localPath(ctx, String(argv.against)), { signal: ctx.signal }));
     const report = {
         ok: result.ok,
         record: { id: result.record.id, key: result.record.key },
