@@ -64,8 +64,12 @@ afterAll(async () => {
 
 /** A running `hyperprov watch --json`, its parsed event lines, and its exit. */
 function watch(...extra: string[]): { child: ChildProcess; events: any[]; exited: Promise<number | null>; stderr: () => string } {
+    return watchIn(project, ...extra);
+}
+
+function watchIn(cwd: string, ...extra: string[]): { child: ChildProcess; events: any[]; exited: Promise<number | null>; stderr: () => string } {
     const args = [CLI_MAIN, 'watch', '--models', 'out', '--dataset', 'train=data/train', '--dataset', 'test=data/test', '--run', 'r1', '--settle', '400', '--json', ...extra];
-    const child = spawn(process.execPath, args, { cwd: project, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     const events: any[] = [];
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -165,5 +169,33 @@ describe.skipIf(!PYTHON)('hyperprov watch', { timeout: 180_000 }, () => {
         next.child.kill('SIGINT');
         expect(await next.exited).toBe(0);
         expect((await ok<{ items: any[] }>('history', 'models/slow')).items).toHaveLength(1);
+    });
+
+    it('with a project server running, records through it; other commands answer meanwhile', async () => {
+        const dir = await mkdtemp(path.join(tmpdir(), 'hp-cli-watch-server-'));
+        const cli = projectCli(() => dir);
+        try {
+            await cli.ok('init');
+            for (const name of ['train', 'test']) {
+                await mkdir(path.join(dir, 'data', name), { recursive: true });
+                await writeFile(path.join(dir, 'data', name, 'a.jpg'), name);
+            }
+            await mkdir(path.join(dir, 'out'));
+            expect((await cli.hp('serve', '--detach')).code).toBe(0);
+            const run = watchIn(dir);
+            await until(() => run.events.some((e) => e.event === 'ready'), 'ready');
+            expect(run.events[0]).toMatchObject({ event: 'note', message: expect.stringContaining('project server') });
+            for (const epoch of [1, 2]) await writeFile(path.join(dir, 'out', `s-epoch${epoch}.pt`), `weights ${epoch}`);
+            await until(() => run.events.filter((e) => e.event === 'recorded').length === 2, 'two recorded');
+            // A read while the watcher runs: served by the server, at once.
+            const history = await cli.ok<{ items: any[] }>('history', 'models/s');
+            expect(history.items.map((r) => r.meta.epoch)).toEqual([2, 1]);
+            expect(history.items[0].dependencies).toContain(history.items[1].id);
+            run.child.kill('SIGINT');
+            expect(await run.exited).toBe(0);
+        } finally {
+            await cli.hp('serve', '--stop');
+            await rm(dir, { recursive: true, force: true });
+        }
     });
 });

@@ -1,12 +1,12 @@
 /**
  * Where `hyperprov watch` sends checkpoints: the one place that chooses the {@link EpochSink}.
- * Today it is the project's own tracker, in this process (its outbox records the entries, and
- * the ones a crash left behind). When the project server lands (`@hyperprov/server/client`),
- * `connectServer(projectDir)` is chosen here instead whenever a server runs for the project (see
- * the marked line in {@link openWatchSink}), so the watcher and every other command share one
- * ledger owner.
+ * When a project server runs (`hyperprov serve`) and answers, it is the server
+ * (`connectServer` of `@hyperprov/server/client`): the server's outbox records the entries and
+ * every other command keeps going through the server. Otherwise it is the project's own
+ * tracker, in this process (its outbox records the entries, and the ones a crash left behind).
  */
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { EpochHandle, EpochSink, OpenTrackerOptions, Tracker } from '@hyperprov/tracker';
 import type { CliContext, GlobalArgs } from './context.js';
 
@@ -16,7 +16,7 @@ export interface WatchSink {
     projectDir: string;
     /** The run id every checkpoint gets (given, or made once here so that reopening the tracker keeps it). */
     run: string;
-    /** `tracker`: in this process; `server`: the project server (not built yet). */
+    /** `tracker`: in this process; `server`: the project server. */
     via: 'tracker' | 'server';
     close(): Promise<void>;
 }
@@ -31,9 +31,11 @@ export interface WatchSinkOptions {
 
 /** Opens the sink for the project at --dir (or the working directory). */
 export async function openWatchSink(ctx: CliContext, argv: GlobalArgs, options: WatchSinkOptions = {}): Promise<WatchSink> {
-    const { openTracker } = await import('@hyperprov/tracker');
-    // ── The sink choice. With the project server: `if (a server runs for the project) return connectServer(projectDir)`. ──
     const run = options.run ?? makeRunId();
+    // ── The sink choice: the project server when one runs and answers, else the tracker here. ──
+    const server = await openServerSink(path.resolve(ctx.cwd, argv.dir ?? '.'));
+    if (server) return { sink: server.sink, projectDir: server.projectDir, run, via: 'server', close: async () => undefined };
+    const { openTracker } = await import('@hyperprov/tracker');
     const trackerOptions: OpenTrackerOptions = {
         dir: argv.dir ?? ctx.cwd,
         shareLedger: true,
@@ -141,6 +143,27 @@ export function idleReleasingTracker(open: () => Promise<Tracker>, idleMs: numbe
             if (opened) await (await opened.catch(() => undefined))?.close();
         },
     };
+}
+
+/**
+ * The project server's sink, when a server runs for the project of `start` and answers its
+ * health check (a server.json left by a process that hangs, or whose pid was reused, does not
+ * count). HYPERPROV_NO_SERVER set: never, as for every other command.
+ */
+async function openServerSink(start: string): Promise<{ sink: EpochSink; projectDir: string } | undefined> {
+    const { NO_SERVER_ENV } = await import('./forward.js');
+    if (process.env[NO_SERVER_ENV]) return undefined;
+    const { connectServer, findProjectRoot, findServer, serverRequest } = await import('@hyperprov/server/client');
+    const projectDir = findProjectRoot(start);
+    const server = projectDir === undefined ? undefined : findServer(projectDir);
+    if (projectDir === undefined || !server) return undefined;
+    try {
+        const health = await serverRequest(server, '/v1/health', { timeoutMs: 5000 });
+        if (health.status !== 200) return undefined;
+    } catch {
+        return undefined;
+    }
+    return { sink: connectServer(projectDir), projectDir };
 }
 
 /** A run id as the tracker makes them (`run-<UTC time>-<4 hex>`), made once per watch so every reopen of the tracker keeps it. */

@@ -44,6 +44,7 @@ export function watchCommand(ctx: CliContext): CommandSpec<WatchArgs> {
                     ...(argv.run !== undefined && { run: argv.run }),
                     onAttemptFailed: (message) => display.note(message),
                 });
+                if (opened.via === 'server') display.note('recording through the project server (`hyperprov serve`)');
                 try {
                     const watcher = createWatcher({
                         models: path.resolve(ctx.cwd, argv.models),
