@@ -124,6 +124,22 @@ describe('files', () => {
         expect(sink.calls).toHaveLength(1);
     });
 
+    it('a file without format markers being written at start waits for its mtime to settle (the scan checks at once)', async () => {
+        const sink = fakeSink();
+        const data = noise(200_000, 13);
+        const writing = writeInPlace(path.join(models, 'early-epoch1.onnx'), data, 10, SETTLE / 3);
+        await sleep(SETTLE / 2);
+        const { watcher } = start(sink);
+        await watcher.ready;
+        // Checked at ready: its mtime is fresh, so it is not taken as finished.
+        expect(sink.calls).toHaveLength(0);
+        await writing;
+        await waitFor(() => sink.records.length === 1, 'one record');
+        expect(sink.records[0]?.checksum).toBe(sha256(data));
+        await sleep(SETTLE * 3);
+        expect(sink.calls).toHaveLength(1);
+    });
+
     it('a trainer keeping only the last 2 checkpoints loses none', async () => {
         const sink = fakeSink();
         const { watcher } = start(sink);
