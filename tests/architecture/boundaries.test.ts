@@ -39,6 +39,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage', '@hyperprov/server', '@hyperprov/server/client'],
     // Runs a Fabric network; it only locates the contract's package folder, never loads the contract.
     '@hyperprov/fabric-network': ['@hyperprov/errors'],
+    // Static files of the web page; the server serves them, the page talks to the REST API only.
+    '@hyperprov/web': [],
 };
 
 /** Extra workspace imports test code may make (fixtures, servers, other layers to drive). */
@@ -60,6 +62,8 @@ const USED_WITHOUT_IMPORT: Record<string, readonly string[]> = {
     // The network runs the built contract as a chaincode server: it resolves the package's folder
     // (createRequire(...).resolve of its package.json) and fabric-shim's cli.js from there.
     '@hyperprov/fabric-network': ['@hyperprov/chaincode'],
+    // The page loads cytoscape's ES module in the browser; src/ only resolves its file to serve it.
+    '@hyperprov/web': ['cytoscape'],
 };
 
 /** Packages every workspace may use in test code without declaring them (root devDependencies). */

@@ -82,7 +82,7 @@ export async function withTracker<T>(
     ctx: CliContext,
     argv: GlobalArgs,
     body: (tracker: Tracker) => Promise<T>,
-    options: { hashThreads?: number } = { hashThreads: 1 },
+    options: { hashThreads?: number; epochCloseTimeoutMs?: number } = { hashThreads: 1 },
 ): Promise<T> {
     // `--dir` is relative to the invocation's working directory (the caller's, for a forwarded command).
     const dir = path.resolve(ctx.cwd, argv.dir ?? '.');
@@ -97,6 +97,7 @@ export async function withTracker<T>(
         // A queued command says whom it waits for instead of sitting silent (stdout stays one JSON document).
         ...(!argv.json && { onLedgerWait: (message: string) => ctx.io.stderr(`${message}\n`) }),
         ...(options.hashThreads !== undefined && { hashThreads: options.hashThreads }),
+        ...(options.epochCloseTimeoutMs !== undefined && { epochCloseTimeoutMs: options.epochCloseTimeoutMs }),
     });
     let result: T;
     try {

@@ -10,6 +10,7 @@ import { checkCommand } from './commands/check.js';
 import { datasetCommand } from './commands/dataset.js';
 import { diffCommand } from './commands/diff.js';
 import { enrollCommand } from './commands/enroll.js';
+import { exportCommand } from './commands/export.js';
 import { epochCommand } from './commands/epoch.js';
 import { fetchCommand } from './commands/fetch.js';
 import { gcCommand } from './commands/gc.js';
@@ -62,6 +63,7 @@ const COMMANDS: readonly ((ctx: CliContext) => CommandSpec<any>)[] = [
     runCommandSpec,
     reproduceCommand,
     diffCommand,
+    exportCommand,
     verifyCommand,
     checkCommand,
     fetchCommand,

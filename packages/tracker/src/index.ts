@@ -24,6 +24,7 @@ export type {
     RecordDatasetResult,
 } from './tracker.js';
 export type { EpochInput, EpochHandle, EpochResult, EpochState, EpochStatus, FlushResult, EpochSink, RunSummary, RunDetails } from './epoch/epoch-types.js';
+export type { ExportFormat, ExportResult } from './answers/export/index.js';
 export type { RecordDiff, DatasetComparison, ValueDiff } from './answers/diff-records.js';
 export type { ReproduceTarget, ReproduceOptions, ReproduceReport, ReproducedDataset } from './answers/reproduce.js';
 export { createReleasableLedger, type ReleasableLedger } from './client/releasable-ledger.js';

@@ -22,6 +22,7 @@ import type { PutInput, RecordFileOptions, RecordResult } from './pipeline/recor
 import type { EpochHandle, EpochInput, EpochStatus, FlushResult, RunDetails, RunSummary } from './epoch/epoch-types.js';
 import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from './answers/reproduce.js';
 import type { RecordDiff } from './answers/diff-records.js';
+import type { ExportFormat, ExportResult } from './answers/export/index.js';
 
 /** Options of {@link openTracker}. */
 export interface OpenTrackerOptions {
@@ -44,6 +45,11 @@ export interface OpenTrackerOptions {
      * crash left behind are recorded at the next start); otherwise at the first `epoch` or `flush`.
      */
     drainOutbox?: boolean;
+    /**
+     * How long `close` waits for the epochs this tracker accepted to commit (default 10 000 ms; 0:
+     * not at all). Those still pending then are named in a process warning and stay in the outbox.
+     */
+    epochCloseTimeoutMs?: number;
     /** Told about each failed attempt to record an epoch (retried unless its state is `failed`). */
     onEpochAttemptFailed?: (status: EpochStatus) => void;
 }
@@ -299,6 +305,8 @@ export interface Tracker extends AsyncDisposable {
     reproduce(target: ReproduceTarget, outDir: string, options?: ReproduceOptions): Promise<ReproduceReport>;
     /** What changed from record `a` to `b` (ids or keys): bytes, dataset files, params, metrics, code revision, lineage. */
     diff(a: string, b: string, options?: { signal?: AbortSignal }): Promise<RecordDiff>;
+    /** The lineage of `id` (up, or down with `direction: 'down'`) as PROV-JSON, DOT, Mermaid or OpenLineage events. */
+    export(id: string, options: { format: ExportFormat; direction?: 'up' | 'down'; depth?: number; signal?: AbortSignal }): Promise<ExportResult>;
     /** Stops the outbox (entries not yet recorded stay for the next start), then releases everything. */
     close(): Promise<void>;
 }

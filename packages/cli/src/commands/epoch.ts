@@ -78,7 +78,8 @@ export function epochCommand(ctx: CliContext): CommandSpec<EpochArgs> {
                         `${formatRecord(outcome.record)}\n${outcome.duplicate ? 'already recorded' : 'recorded'}: epoch ${outcome.record.meta.epoch ?? '-'} of run ${outcome.run}`,
                     );
                     return 0;
-                }, { hashThreads: 2 });
+                    // --wait queued means "return now": the entry stays for the server or the next start.
+                }, { hashThreads: 2, ...(argv.wait === 'queued' && { epochCloseTimeoutMs: 0 }) });
             }),
     };
 }

@@ -14,6 +14,12 @@ import { TrackerError, isTrackerError } from '@hyperprov/errors';
 import { MANIFEST_KIND, filesMetaOf, readManifest, restoreDataset } from '../manifests/index.js';
 import { fetchRecordBytes } from '../pipeline/record-fetch.js';
 
+/**
+ * Dataset files fetched at once. Small files cost an fsync each; many in flight let the file
+ * system commit them together (10,000 files: 4 at a time spends most of the time in fsync).
+ */
+const RESTORE_CONCURRENCY = 32;
+
 /** What reproduce needs from the tracker. */
 export interface ReproduceSource {
     resolve(keyOrId: string): Promise<ProvenanceRecord>;
@@ -113,7 +119,7 @@ export async function reproduce(source: ReproduceSource, target: ReproduceTarget
             const entry: ReproducedDataset = { name, id: record.id, key: record.key, root: manifest.root, files: manifest.count, bytes: manifest.totalSize, manifest: manifestPath };
             if (filesMetaOf(record) !== undefined) {
                 await mkdir(path.join(staging, 'datasets'), { recursive: true });
-                const restored = await restoreDataset(record, store, path.join(staging, 'datasets', name), signal ? { signal } : {});
+                const restored = await restoreDataset(record, store, path.join(staging, 'datasets', name), { concurrency: RESTORE_CONCURRENCY, ...(signal && { signal }) });
                 files += restored.files;
                 bytes += restored.bytes;
                 entry.dir = `datasets/${name}`;

@@ -115,6 +115,15 @@ describe('tracker.epoch', { timeout: 60_000 }, () => {
         await expect(tracker.epoch({ model, expect: { size: 3, mtimeMs: 1 } })).rejects.toSatisfy((e) => isTrackerError(e, 'FILE_CHANGED'));
     });
 
+    it('close waits (bounded) for the epochs this tracker accepted', async () => {
+        const model = path.join(dir, 'out', 'close.pt');
+        await writeFile(model, 'weights at close');
+        const handle = await tracker.epoch({ model, epoch: 0 });
+        await tracker.close();
+        expect((await handle.committed).record.checksum).toBe(sha('weights at close'));
+        tracker = await openTracker({ dir });
+    });
+
     it('a store outage queues the epoch and retries until the store is back', async () => {
         await tracker.close();
         await rm(dir, { recursive: true, force: true });

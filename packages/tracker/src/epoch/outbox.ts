@@ -34,6 +34,8 @@ export interface OutboxOptions {
     pollMs?: number;
     /** First retry delay (ms), doubled per attempt up to `maxRetryMs`; default 500 / 30 000. */
     retryMs?: number;
+    /** How long close() waits for this process's own epochs to commit (default 10 000 ms; 0: not at all). */
+    closeTimeoutMs?: number;
     maxRetryMs?: number;
     /** Told about failed attempts (the CLI and server log them). */
     onAttemptFailed?: (status: EpochStatus) => void;
@@ -49,6 +51,8 @@ export class Outbox {
     readonly #waiters = new Map<string, Waiters>();
     readonly #snapshots = new Map<string, Promise<void>>();
     readonly #failedHere = new Map<string, EpochStatus>();
+    /** Entries whose committed promise has settled here. */
+    readonly #settled = new Set<string>();
     readonly #abort = new AbortController();
     #loop: Promise<void> | undefined;
     #wake: (() => void) | undefined;
@@ -162,6 +166,20 @@ export class Outbox {
     /** Stops: the entry being recorded is aborted and stays in the outbox for the next start. */
     async close(): Promise<void> {
         if (this.#closed) return;
+        // Epochs this process handed over get a bounded chance to commit before it goes; what is
+        // left is said, and stays in the outbox for the next start.
+        const mine = [...this.#waiters.keys()].filter((entry) => !this.#settled.has(entry));
+        if (mine.length > 0 && (this.options.closeTimeoutMs ?? 10_000) > 0) {
+            const flushed = await this.flush({ timeoutMs: this.options.closeTimeoutMs ?? 10_000 });
+            const left = flushed.pending.filter((status) => mine.includes(status.entry));
+            if (left.length > 0) {
+                process.emitWarning(
+                    `${left.length} epoch${left.length === 1 ? '' : 's'} not yet recorded (${left.map((s) => `${s.entry}: ${s.state}${s.error ? `, last error ${s.error.code}` : ''}`).join('; ')}); ` +
+                        `they stay in ${this.paths.root} and are recorded at the next start (hyperprov serve, or the next epoch call)`,
+                    { code: 'HYPERPROV_EPOCHS_PENDING' },
+                );
+            }
+        }
         this.#closed = true;
         this.#abort.abort(new TrackerError('ABORTED', 'the tracker closed; the epoch stays in the outbox and is recorded at the next start'));
         this.#kick();
@@ -176,7 +194,10 @@ export class Outbox {
             waiters = { snapshotted: deferred(), committed: deferred() };
             // Callers that only want the entry durable must not see unhandled rejections.
             waiters.snapshotted.promise.catch(() => undefined);
-            waiters.committed.promise.catch(() => undefined);
+            waiters.committed.promise.then(
+                () => this.#settled.add(entry),
+                () => this.#settled.add(entry),
+            );
             this.#waiters.set(entry, waiters);
         }
         return waiters;

@@ -26,7 +26,7 @@ export {
     type SerializedManifest,
 } from './manifest.js';
 export { parseManifest, readManifest } from './parse-manifest.js';
-export { scanDataset, type ScanOptions, type ScanProgress, type ScanResult, type SkippedEntry } from './scan-dataset.js';
+export { scanDataset, datasetRoot, type ScanOptions, type ScanProgress, type ScanResult, type SkippedEntry } from './scan-dataset.js';
 export type { HashResources } from './dataset-hasher.js';
 export { diffManifests, type ManifestDiff, type ModifiedEntry } from './diff-manifests.js';
 export { compareDataset, type DatasetDiff } from './compare-dataset.js';

@@ -196,7 +196,7 @@ export async function walkDataset<T extends FileOutcome>(
 }
 
 /** Resolves the dataset root and checks it is a directory. */
-async function datasetRoot(dir: string): Promise<string> {
+export async function datasetRoot(dir: string): Promise<string> {
     if (typeof dir !== 'string' || dir.length === 0) throw new TrackerError('INVALID_ARGUMENT', 'give the dataset directory to scan');
     let resolved: string;
     try {

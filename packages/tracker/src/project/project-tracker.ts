@@ -24,6 +24,7 @@ import { makeRunId } from '../epoch/epoch-entry.js';
 import { Outbox } from '../epoch/outbox.js';
 import type { ReproduceOptions, ReproduceReport, ReproduceTarget } from '../answers/reproduce.js';
 import type { RecordDiff } from '../answers/diff-records.js';
+import type { ExportFormat, ExportResult } from '../answers/export/index.js';
 import { certificateSubject } from './certificate-subject.js';
 import type { FileCheck, GcOptions, GcReport, LedgerCheck, OpenTrackerOptions, OrphanSummary, RecordDatasetOptions, RecordDatasetResult, Tracker, TrackerStatus, VerifyOptions, VerifyReport } from '../tracker.js';
 
@@ -167,6 +168,9 @@ export class ProjectTracker implements Tracker {
 
     async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
         const { signal } = options;
+        // A missing directory is said before the hash workers start: a process that exits while
+        // workers are still starting can crash inside Node (piscina, v8 ToLocalChecked).
+        await (await import('../manifests/index.js')).datasetRoot(dir);
         const [store, hashing, manifests, { ingestFile }] = await Promise.all([
             this.#stores.open(this.#storeUrl),
             this.#hashing(),
@@ -315,6 +319,21 @@ export class ProjectTracker implements Tracker {
         );
     }
 
+    async export(id: string, options: { format: ExportFormat; direction?: 'up' | 'down'; depth?: number; signal?: AbortSignal }): Promise<ExportResult> {
+        const { EXPORT_FORMATS, exportGraph } = await import('../answers/export/index.js');
+        if (!(EXPORT_FORMATS as readonly string[]).includes(options.format)) {
+            throw new TrackerError('INVALID_ARGUMENT', `export format ${JSON.stringify(options.format)} is unknown; give one of ${EXPORT_FORMATS.join(', ')}`);
+        }
+        const record = await this.resolve(id);
+        const direction = options.direction ?? 'up';
+        const graph = await getLineage(this.client, record.id, {
+            direction,
+            ...(options.depth !== undefined && { depth: options.depth }),
+            ...(options.signal && { signal: options.signal }),
+        });
+        return exportGraph(graph, direction, options.format);
+    }
+
     /** The outbox, made on first use; records snapshots from inside .hyperprov/, which record() refuses. */
     #epochs(): Outbox {
         this.#outbox ??= new Outbox(
@@ -326,7 +345,11 @@ export class ProjectTracker implements Tracker {
                 resolve: (keyOrId) => this.resolve(keyOrId),
                 history: (key, options) => this.history(key, options),
             },
-            { defaultRun: this.defaultRun, ...(this.options.onEpochAttemptFailed && { onAttemptFailed: this.options.onEpochAttemptFailed }) },
+            {
+                defaultRun: this.defaultRun,
+                ...(this.options.onEpochAttemptFailed && { onAttemptFailed: this.options.onEpochAttemptFailed }),
+                ...(this.options.epochCloseTimeoutMs !== undefined && { closeTimeoutMs: this.options.epochCloseTimeoutMs }),
+            },
         );
         return this.#outbox;
     }
