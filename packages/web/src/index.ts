@@ -9,7 +9,6 @@
  * for (const asset of webAssets()) app.get(asset.route, (_, reply) => reply.type(asset.contentType).send(createReadStream(asset.file)));
  * ```
  */
-import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,7 +23,6 @@ const PUBLIC = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 
 
 /** Every file of the page. */
 export function webAssets(): WebAsset[] {
-    const require = createRequire(import.meta.url);
     return [
         { route: '/', file: path.join(PUBLIC, 'index.html'), contentType: 'text/html; charset=utf-8' },
         { route: '/app.js', file: path.join(PUBLIC, 'app.js'), contentType: 'text/javascript; charset=utf-8' },
@@ -32,6 +30,6 @@ export function webAssets(): WebAsset[] {
         { route: '/graph.js', file: path.join(PUBLIC, 'graph.js'), contentType: 'text/javascript; charset=utf-8' },
         { route: '/plot.js', file: path.join(PUBLIC, 'plot.js'), contentType: 'text/javascript; charset=utf-8' },
         { route: '/style.css', file: path.join(PUBLIC, 'style.css'), contentType: 'text/css; charset=utf-8' },
-        { route: '/assets/cytoscape.mjs', file: require.resolve('cytoscape/dist/cytoscape.esm.min.mjs'), contentType: 'text/javascript; charset=utf-8' },
+        { route: '/assets/cytoscape.mjs', file: fileURLToPath(import.meta.resolve('cytoscape/dist/cytoscape.esm.min.mjs')), contentType: 'text/javascript; charset=utf-8' },
     ];
 }
