@@ -153,9 +153,13 @@ document.getElementById('search').addEventListener('submit', (event) => {
     const value = document.getElementById('q').value.trim();
     location.hash = `#/?q=${q(value)}`;
 });
-if (!takeTokenFromUrl()) {
-    showError(new Error('no access token: open the address `hyperprov serve` printed (it ends in #token=…)'));
-} else {
-    window.addEventListener('hashchange', route);
+// The token may arrive with any navigation (a pasted address on an open page is only a hash change).
+function navigate() {
+    if (!takeTokenFromUrl()) {
+        showError(new Error('no access token: open the address `hyperprov serve` printed (it ends in #token=…)'));
+        return;
+    }
     route();
 }
+window.addEventListener('hashchange', navigate);
+navigate();

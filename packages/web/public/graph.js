@@ -27,7 +27,6 @@ export function drawLineage(container, graph, onOpen) {
     const cy = cytoscape({
         container,
         elements,
-        wheelSensitivity: 0.3,
         style: [
             { selector: 'node', style: { label: 'data(label)', 'text-wrap': 'wrap', 'font-size': 9, 'text-valign': 'bottom', 'text-margin-y': 4, width: 18, height: 18, 'background-color': (n) => COLOURS[n.data('kind')] } },
             { selector: 'node[root = 1]', style: { 'border-width': 4, 'border-color': '#111827', width: 26, height: 26 } },
