@@ -5,8 +5,11 @@ import { drawLineage, kindOf } from './graph.js';
 import { plotMetrics } from './plot.js';
 
 const main = document.getElementById('main');
-/** For automation (the browser test) and the curious: the current graph and when it was drawn. */
-window.hyperprov = { cy: undefined, drawnMs: undefined, ready: Promise.resolve() };
+/**
+ * For automation (the browser test) and the curious: the current graph, how long it took to lay
+ * out and draw, and which address it was drawn for (`view`, set once it is on screen).
+ */
+window.hyperprov = { cy: undefined, drawnMs: undefined, view: undefined, ready: Promise.resolve() };
 
 function el(tag, attrs = {}, ...children) {
     const node = document.createElement(tag);
@@ -103,10 +106,13 @@ async function recordView(id, params) {
         el('table', {}, ...history.items.map((v) => el('tr', {}, el('td', {}, recordLink(v.id)), el('td', {}, v.timestamp), el('td', { class: 'mono' }, v.checksum.slice(0, 23))))),
     );
     const started = performance.now();
+    const view = location.hash;
     const { cy, laidOut } = drawLineage(graphBox, lineage, (open) => (location.hash = `#/record/${q(open)}`));
+    window.hyperprov.cy?.destroy();
     window.hyperprov.cy = cy;
     window.hyperprov.ready = laidOut.then(() => {
         window.hyperprov.drawnMs = performance.now() - started;
+        window.hyperprov.view = view;
     });
 }
 
