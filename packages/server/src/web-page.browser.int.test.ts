@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { initTracker } from '@hyperprov/tracker';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -70,6 +71,16 @@ afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
 });
 
+/** Names the step that timed out, with the address the page was at. */
+async function step<T>(name: string, action: Promise<T>): Promise<T> {
+    try {
+        return await action;
+    } catch (error) {
+        const where = await page.evaluate(() => (globalThis as any).location.hash).catch(() => '?');
+        throw new Error(`${name} failed at ${where}: ${(error as Error).message}`);
+    }
+}
+
 async function graphNodes(): Promise<{ id: string; kind: string; x: number; y: number }[]> {
     // The graph drawn for the address now shown, not the one before a navigation.
     await page.waitForFunction(() => (globalThis as any).hyperprov?.view === (globalThis as any).location.hash);
@@ -91,27 +102,36 @@ describe('the web page', () => {
         await page.type('#q', 'models/web');
         await page.click('#search button');
         // One match (the key's latest): the page goes straight to it.
-        await page.waitForFunction((id) => (globalThis as any).location.hash.startsWith(`#/record/${id}`), {}, ids[2]);
+        await step('search opens the one match', page.waitForFunction((id) => (globalThis as any).location.hash.startsWith(`#/record/${id}`), {}, ids[2]));
         await page.waitForSelector('h1');
         expect(await page.$eval('h1', (e) => e.textContent)).toBe('models/web');
         await page.$eval('#depth', (e) => ((e as unknown as { value: string }).value = '10'));
         await page.click('#lineage-up');
-        await page.waitForFunction(() => (globalThis as any).location.hash.includes('depth=10'));
-        const nodes = await graphNodes();
+        await step('depth 10', page.waitForFunction(() => (globalThis as any).location.hash.includes('depth=10')));
+        const nodes = await step('graph drawn', graphNodes());
         expect(nodes.map((n) => n.id).sort()).toEqual([...ids, datasets.train, datasets.test].sort());
         expect(nodes.filter((n) => n.kind === 'checkpoint')).toHaveLength(3);
         expect(nodes.filter((n) => n.kind === 'dataset')).toHaveLength(2);
         await page.screenshot({ path: path.join(ARTIFACTS, 'lineage.png'), fullPage: true });
 
-        // A real mouse click on the canvas where cytoscape drew the first checkpoint.
-        const target = nodes.find((n) => n.id === ids[0]) as { x: number; y: number };
-        const box = await (await page.$('#graph'))!.boundingBox();
-        await page.mouse.click(box!.x + target.x, box!.y + target.y);
-        await page.waitForFunction((id) => (globalThis as any).location.hash.startsWith(`#/record/${id}`), {}, ids[0]);
-        await page.waitForFunction((id) => (globalThis as any).document.querySelector('table td')?.textContent === id, {}, ids[0]);
+        // A real mouse click where cytoscape drew the first checkpoint. The graph's lower part can
+        // be below the fold: bring it into view, let cytoscape take in the new geometry, then ask
+        // it where the node is on screen now.
+        await page.$eval('#graph', (e) => e.scrollIntoView({ block: 'center' }));
+        const target = await page.evaluate(async (id) => {
+            const cy = (globalThis as any).hyperprov.cy;
+            cy.resize();
+            await new Promise((resolve) => (globalThis as any).requestAnimationFrame(() => (globalThis as any).requestAnimationFrame(resolve)));
+            const box = cy.container().getBoundingClientRect();
+            const node = cy.getElementById(id);
+            return { x: box.left + node.renderedPosition('x'), y: box.top + node.renderedPosition('y') };
+        }, ids[0]);
+        await page.mouse.click(target.x, target.y);
+        await step('the click opens the node', page.waitForFunction((id) => (globalThis as any).location.hash.startsWith(`#/record/${id}`), {}, ids[0]));
+        await step('its record shows', page.waitForFunction((id) => (globalThis as any).document.querySelector('table td')?.textContent === id, {}, ids[0]));
 
         await page.click('#verify');
-        await page.waitForFunction(() => (globalThis as any).document.getElementById('verify-result')?.textContent?.includes('match'));
+        await step('verify answers', page.waitForFunction(() => (globalThis as any).document.getElementById('verify-result')?.textContent?.includes('match')));
         expect(await page.$eval('#verify-result', (e) => e.className)).toBe('ok');
     });
 
@@ -127,6 +147,25 @@ describe('the web page', () => {
         ]);
         expect(await page.$$eval('table.epochs tr', (rows) => rows.length)).toBe(4);
         await page.screenshot({ path: path.join(ARTIFACTS, 'run.png') });
+    });
+
+    it('the Mermaid export renders with Mermaid itself, one node per record', async () => {
+        const response = await fetch(`${server.url}/v1/export/${ids[2]}?format=mermaid`, { headers: { authorization: `Bearer ${server.token}` } });
+        const text = await response.text();
+        const blank = await browser.newPage();
+        try {
+            await blank.addScriptTag({ path: createRequire(import.meta.url).resolve('mermaid/dist/mermaid.min.js') });
+            const svg = await blank.evaluate(async (source) => {
+                const mermaid = (globalThis as any).mermaid;
+                mermaid.initialize({ startOnLoad: false });
+                return (await mermaid.render('lineage', source)).svg as string;
+            }, text);
+            expect(svg).toContain('<svg');
+            expect(svg.match(/class="node /g)).toHaveLength(5);
+            expect(svg).toContain('datasets/train');
+        } finally {
+            await blank.close();
+        }
     });
 
     it('shows a 500-node lineage graph (target: within 1 s of opening the page)', async () => {
