@@ -36,7 +36,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     '@hyperprov/watcher': ['@hyperprov/errors', '@hyperprov/tracker'],
     // The project server sits beside the CLI on the tracker. It does not import the CLI: `hyperprov
     // serve` hands it the CLI's runner, so the arrow points one way.
-    '@hyperprov/server': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker'],
+    '@hyperprov/server': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/web'],
     // `serve` starts the server; every other command's fast path reads server.json through ./client.
     '@hyperprov/cli': ['@hyperprov/errors', '@hyperprov/chaincode/protocol', '@hyperprov/tracker', '@hyperprov/storage', '@hyperprov/server', '@hyperprov/server/client', '@hyperprov/watcher'],
     // Runs a Fabric network; it only locates the contract's package folder, never loads the contract.

@@ -6,7 +6,7 @@
  * stale file sends commands back to running locally.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, open, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -113,7 +113,9 @@ describe('hyperprov serve', { timeout: 180_000 }, () => {
         for (const args of SAME_OUTPUT) local.push(comparable(await hp(args, { cwd: sub })));
 
         const started = await ok(['serve', '--detach']);
-        expect(started).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), pid: expect.any(Number), projectDir: project, log: path.join(project, '.hyperprov', 'server.log') });
+        expect(started).toEqual({ url: expect.stringMatching(/^http:\/\/127\.0\.0\.1:\d+$/), page: expect.any(String), pid: expect.any(Number), projectDir: project, log: path.join(project, '.hyperprov', 'server.log') });
+        // The web page's address carries the token in its fragment (never sent to a server).
+        expect(started.page).toBe(`${started.url}/#token=${JSON.parse(readFileSync(serverFile(), 'utf8')).token}`);
         expect(statSync(serverFile()).mode & 0o777).toBe(0o600);
 
         for (const [i, args] of SAME_OUTPUT.entries()) {

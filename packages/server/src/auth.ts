@@ -15,9 +15,14 @@ export function tokenMatches(expected: string, header: string | undefined): bool
     return timingSafeEqual(digest(given), digest(expected)) && given.length > 0;
 }
 
-/** Refuses, with 401 and the error document, every request without the right token. */
-export function installAuth(app: FastifyInstance, token: string): void {
+/**
+ * Refuses, with 401 and the error document, every request without the right token. `publicPaths`
+ * are the web page's static files (GET only): they hold no data, and the page can only send the
+ * token once it has loaded (it reads it from the address fragment).
+ */
+export function installAuth(app: FastifyInstance, token: string, publicPaths: ReadonlySet<string> = new Set()): void {
     app.addHook('onRequest', async (request, reply) => {
+        if ((request.method === 'GET' || request.method === 'HEAD') && publicPaths.has(request.url.split('?')[0] as string)) return;
         if (tokenMatches(token, request.headers.authorization)) return;
         const error = new TrackerError(
             'PERMISSION_DENIED',

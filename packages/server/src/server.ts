@@ -16,6 +16,10 @@ import { cliRoutes, type CliRunner } from './routes/cli.js';
 import { epochRoutes } from './routes/epoch.js';
 import { healthRoutes } from './routes/health.js';
 import { recordRoutes } from './routes/records.js';
+import { openApiRoutes, registerOpenApi } from './routes/openapi.js';
+import { restRoutes } from './routes/rest.js';
+import { webPaths, webRoutes } from './routes/web.js';
+import { restSharedSchemas } from './schemas/rest.js';
 import { sharedSchemas } from './schemas/common.js';
 import { epochSharedSchemas } from './schemas/epoch.js';
 import { runsSharedSchemas } from './schemas/runs.js';
@@ -102,7 +106,8 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
     const ownTracker = options.tracker === undefined;
     let tracker: Tracker;
     try {
-        tracker = options.tracker ?? (await openTracker({ dir: projectDir, shareLedger: false }));
+        // drainOutbox: epochs a crash or an earlier stop left in the outbox are recorded now.
+        tracker = options.tracker ?? (await openTracker({ dir: projectDir, shareLedger: false, drainOutbox: true }));
     } catch (error) {
         runningHere.delete(projectDir);
         throw error;
@@ -119,13 +124,18 @@ export async function startServer(options: StartServerOptions): Promise<ProjectS
             // Idle keep-alive sockets must not hold close() up.
             forceCloseConnections: 'idle',
         });
-        for (const schema of [...sharedSchemas, ...epochSharedSchemas, ...runsSharedSchemas]) app.addSchema(schema);
+        for (const schema of [...sharedSchemas, ...epochSharedSchemas, ...runsSharedSchemas, ...restSharedSchemas]) app.addSchema(schema);
         installErrorHandlers(app);
-        installAuth(app, token);
+        installAuth(app, token, webPaths());
+        // Before the routes: the OpenAPI document is collected from them as they are declared.
+        await registerOpenApi(app, SERVER_VERSION);
         healthRoutes(app, { projectDir, version: SERVER_VERSION });
         cliRoutes(app, { tracker, stopping: stopping.signal, ...(options.runCli && { runCli: options.runCli }) });
         epochRoutes(app, { tracker, stopping: stopping.signal });
         recordRoutes(app, { tracker });
+        restRoutes(app, { tracker, stopping: stopping.signal });
+        webRoutes(app);
+        openApiRoutes(app);
         await app.listen({ host, port });
     } catch (error) {
         runningHere.delete(projectDir);

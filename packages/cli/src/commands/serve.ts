@@ -81,8 +81,10 @@ async function foreground(ctx: CliContext, out: CliOutput, options: { projectDir
             return { exitCode, stdout, stderr };
         },
     });
-    out.result({ url: server.url, pid: process.pid, projectDir: server.projectDir, serverFile: server.serverFile }, () =>
-        `serving ${server.projectDir} at ${server.url} (pid ${process.pid}); every hyperprov command on this project now goes through it. Ctrl-C stops it`,
+    // The page reads the token from the fragment, which browsers never send to a server.
+    const page = `${server.url}/#token=${server.token}`;
+    out.result({ url: server.url, page, pid: process.pid, projectDir: server.projectDir, serverFile: server.serverFile }, () =>
+        `serving ${server.projectDir} at ${server.url} (pid ${process.pid}); every hyperprov command on this project now goes through it. Ctrl-C stops it\nweb page: ${page}`,
     );
     await new Promise<void>((resolve) => {
         if (ctx.signal.aborted) return resolve();
@@ -116,7 +118,8 @@ async function detach(ctx: CliContext, out: CliOutput, argv: ServeArgs, projectD
         if (server && server.pid === child.pid) {
             const health = await serverRequest(server, '/v1/health', { timeoutMs: 2_000 }).catch(() => undefined);
             if (health?.status === 200) {
-                out.result({ url: server.url, pid: server.pid, projectDir, log }, () => `serving ${projectDir} at ${server.url} (pid ${server.pid}); log in ${log}; \`hyperprov serve --stop\` stops it`);
+                const page = `${server.url}/#token=${server.token}`;
+                out.result({ url: server.url, page, pid: server.pid, projectDir, log }, () => `serving ${projectDir} at ${server.url} (pid ${server.pid}); log in ${log}; \`hyperprov serve --stop\` stops it\nweb page: ${page}`);
                 return 0;
             }
         }

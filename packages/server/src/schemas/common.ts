@@ -1,3 +1,5 @@
+import { HTTP_STATUSES } from '@hyperprov/errors';
+
 /**
  * Shapes shared by several routes, as plain JSON Schema (draft 2020-12 compatible, as OpenAPI 3.1
  * uses it). Every route's schemas live in this folder so one generator can turn exactly what
@@ -49,14 +51,13 @@ export const pageQuerySchema = {
     },
 } as const;
 
-/** Responses every route can give besides its own. */
-export const errorResponses = {
-    400: { $ref: 'ErrorDocument#' },
-    401: { $ref: 'ErrorDocument#' },
-    404: { $ref: 'ErrorDocument#' },
-    500: { $ref: 'ErrorDocument#' },
-    503: { $ref: 'ErrorDocument#' },
-} as const;
+/**
+ * Responses every route can give besides its own: each HTTP status a TrackerError code maps to
+ * (@hyperprov/errors), 401 for a missing token, 413/415 for oversize or non-JSON bodies.
+ */
+export const errorResponses = Object.fromEntries(
+    [...new Set([...Object.values(HTTP_STATUSES), 401, 413, 415])].sort((a, b) => a - b).map((status) => [status, { $ref: 'ErrorDocument#' }]),
+) as Record<number, { $ref: 'ErrorDocument#' }>;
 
 /** Schemas registered with `addSchema`, referenced by `$id` from the routes. */
 export const sharedSchemas = [errorDocumentSchema, recordSchema] as const;
