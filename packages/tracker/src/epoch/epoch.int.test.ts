@@ -144,11 +144,19 @@ describe('tracker.epoch', { timeout: 60_000 }, () => {
         const flushed = await tracker.flush({ timeoutMs: 200 });
         expect(flushed.done).toBe(false);
         expect(flushed.pending.map((status) => status.entry)).toEqual([handle.entry]);
+        // A second epoch during the outage waits behind the first, whatever their retry times.
+        await writeFile(model, 'weights of epoch 1');
+        const next = await tracker.epoch({ model, epoch: 1 });
+        await next.snapshotted;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
         await rm(storeDir);
         await rename(`${storeDir}.away`, storeDir);
         const result = await handle.committed;
         expect(result.record.checksum).toBe(sha('weights of epoch 0'));
         expect((await tracker.epochStatus(handle.entry))?.state).toBe('committed');
+        const second = await next.committed;
+        expect(second.previous).toBe(result.record.id);
+        expect(second.record.dependencies).toEqual([result.record.id]);
     });
 
     it('a process killed with SIGKILL right after the hook returned: the next start records the checkpoint exactly once', async () => {

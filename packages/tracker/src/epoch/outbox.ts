@@ -274,24 +274,39 @@ export class Outbox {
         const entries = (await Promise.all((await listEntries(this.paths)).map((id) => readJson<EntryFile>(this.paths.entryFile(id)).catch(() => undefined))))
             .filter((entry): entry is EntryFile => entry !== undefined)
             .sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+        // Epochs of one run and key are recorded in the order they were accepted: each depends on
+        // the one before, so a later one must wait while an earlier one waits for a retry.
+        const held = new Set<string>();
         for (const entry of entries) {
             if (this.#closed) break;
+            const lane = `${entry.run}\u0000${entry.key}`;
+            if (held.has(lane)) continue;
             const attempt = await readJson<AttemptFile>(this.paths.attemptFile(entry.entry));
             const due = attempt === undefined ? 0 : Date.parse(attempt.retryAt) - Date.now();
             if (due > 0) {
                 next = Math.min(next, due);
+                held.add(lane);
                 continue;
             }
-            if (this.#snapshots.has(entry.entry)) continue;
+            if (this.#snapshots.has(entry.entry)) {
+                held.add(lane);
+                continue;
+            }
             let snap = await readJson<SnapshotFile>(this.paths.snapshotFile(entry.entry));
             if (snap === undefined) {
                 // Another live process accepted it and is still copying: give it time.
-                if (entry.pid !== process.pid && isAlive(entry.pid) && Date.now() - Date.parse(entry.createdAt) < 120_000) continue;
+                if (entry.pid !== process.pid && isAlive(entry.pid) && Date.now() - Date.parse(entry.createdAt) < 120_000) {
+                    held.add(lane);
+                    continue;
+                }
                 try {
                     await this.#takeSnapshot(entry);
                     this.#waiters.get(entry.entry)?.snapshotted.resolve();
                 } catch (error) {
-                    next = Math.min(next, await this.#attemptFailed(entry, error, attempt));
+                    const delay = await this.#attemptFailed(entry, error, attempt);
+                    next = Math.min(next, delay);
+                    // Given up for good (moved to failed/): the next epoch goes on without it.
+                    if (delay !== Infinity) held.add(lane);
                     continue;
                 }
                 snap = (await readJson<SnapshotFile>(this.paths.snapshotFile(entry.entry))) as SnapshotFile;
@@ -305,7 +320,9 @@ export class Outbox {
                 this.#waiters.get(entry.entry)?.committed.resolve(resultOf(done, result.duplicate));
             } catch (error) {
                 if (this.#closed) break;
-                next = Math.min(next, await this.#attemptFailed(entry, error, attempt));
+                const delay = await this.#attemptFailed(entry, error, attempt);
+                next = Math.min(next, delay);
+                if (delay !== Infinity) held.add(lane);
             }
         }
         return next;
