@@ -4,8 +4,11 @@
  * network's connection file, the data path, verify --ledger, enroll with the CA, and the
  * creators of two organisations' users in one key's history.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import { createInterface } from 'node:readline';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,10 +16,13 @@ import type { ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import { EXIT_CODES } from '@hyperprov/errors';
 // Declares what inject() gets: fabric-network's globalSetup (vitest.config.ts) provides it.
 import type {} from '@hyperprov/fabric-network/testing';
-import { ensureCliBuilt, runHyperprov } from './testing/cli-process.js';
+import { CLI_MAIN, ensureCliBuilt, runHyperprov } from './testing/cli-process.js';
 import { projectCli } from './testing/project-cli.js';
 
 const connection = inject('fabricConnection');
+const network = inject('fabricNetwork');
+/** The network's own CLI, to take orderers down and up. */
+const NETWORK_BIN = path.join(path.dirname(createRequire(import.meta.url).resolve('@hyperprov/fabric-network/package.json')), 'bin', 'hyperprov-network.js');
 const run = randomBytes(3).toString('hex');
 let root: string;
 let org1: string;
@@ -160,4 +166,51 @@ describe('hyperprov on Fabric', () => {
         expect(enroll.code).toBe(EXIT_CODES.INVALID_ARGUMENT);
         expect(enroll.json().error.message).toMatch(/embedded ledger/);
     });
+    // A network given by HYPERPROV_FABRIC_CONNECTION is not ours to stop.
+    it.skipIf(!network.owned)('a ledger outage while watching: with two of three orderers down the checkpoint queues, and is recorded once when they are back', async () => {
+        const networkCli = (...args: string[]) =>
+            new Promise<number | null>((resolve) => spawn(process.execPath, [NETWORK_BIN, ...args, '--dir', network.dir], { stdio: 'ignore' }).on('exit', resolve));
+        await mkdir(path.join(org1, 'watched'), { recursive: true });
+        const child = spawn(process.execPath, [CLI_MAIN, 'watch', '--models', 'watched', '--key', `fabric-watch/${run}`, '--run', `fw-${run}`, '--settle', '300', '--json'], { cwd: org1, stdio: ['ignore', 'pipe', 'inherit'] });
+        const events: any[] = [];
+        createInterface({ input: child.stdout! }).on('line', (line) => events.push(JSON.parse(line)));
+        const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+        const until = async (condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 120_000) => {
+            const deadline = Date.now() + timeoutMs;
+            while (!(await condition())) {
+                if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+                await new Promise((resolve) => setTimeout(resolve, 100));
+            }
+        };
+        try {
+            await until(() => events.some((e) => e.event === 'ready'), 'the watcher ready');
+            expect(await networkCli('stop-node', 'orderer1')).toBe(0);
+            expect(await networkCli('stop-node', 'orderer2')).toBe(0);
+            const bytes = randomBytes(200_000);
+            await writeFile(path.join(org1, 'watched', '.ckpt-epoch1.pt.tmp'), bytes);
+            await rename(path.join(org1, 'watched', '.ckpt-epoch1.pt.tmp'), path.join(org1, 'watched', 'ckpt-epoch1.pt'));
+            const outbox = path.join(org1, '.hyperprov', 'outbox');
+            const failedAttempt = async () => {
+                for (const name of await readdir(outbox).catch(() => [] as string[])) {
+                    const attempt = await readFile(path.join(outbox, name, 'attempt.json'), 'utf8').catch(() => undefined);
+                    if (attempt && ['LEDGER_UNAVAILABLE', 'TIMEOUT'].includes(JSON.parse(attempt).error.code)) return true;
+                }
+                return false;
+            };
+            await until(failedAttempt, 'an attempt failing on the ledger');
+            expect(events.some((e) => e.event === 'recorded')).toBe(false);
+            expect(await networkCli('start-node', 'orderer1')).toBe(0);
+            expect(await networkCli('start-node', 'orderer2')).toBe(0);
+            await until(() => events.some((e) => e.event === 'recorded'), 'the checkpoint recorded after the outage', 180_000);
+            child.kill('SIGTERM');
+            expect(await exited).toBe(0);
+            const history = await one.ok('history', `fabric-watch/${run}`);
+            expect(history.items).toHaveLength(1);
+            expect(history.items[0].checksum).toBe(`sha256:${createHash('sha256').update(bytes).digest('hex')}`);
+        } finally {
+            if (child.exitCode === null) child.kill('SIGKILL');
+            await networkCli('start-node', 'orderer1');
+            await networkCli('start-node', 'orderer2');
+        }
+    }, 420_000);
 });
