@@ -3,7 +3,8 @@
  * The main job on the embedded default ledger, end to end, through the real `hyperprov` CLI:
  * a small training run whose train/test datasets become manifests, whose per-epoch checkpoints are
  * recorded with dependencies on those manifests and on the previous checkpoint, and which is then
- * queried (lineage up and down, history), verified, and reproduced (fetch of run N's model).
+ * queried (lineage up and down, history, the run, a diff of two epochs), verified, and reproduced
+ * (run N's model and data, every byte checked).
  *
  * Usage: node scripts/demo.mjs [--dir <project dir>] [--epochs N] [--checkpoint-mb M]
  * The project directory is kept so you can explore it afterwards with the commands printed at the end.
@@ -83,18 +84,19 @@ const train = hp(['dataset', 'data/train', '--key', 'datasets/idenprof/train', '
 const test = hp(['dataset', 'data/test', '--key', 'datasets/idenprof/test', '--upload']);
 console.log(`  train manifest ${train.record.id.slice(0, 16)}… (${train.count} files), test ${test.record.id.slice(0, 16)}… (${test.count} files)`);
 
-// 2. Training: one checkpoint per epoch, each depending on both manifests and the previous epoch.
+// 2. Training: the epoch hook after each epoch, saving to one name as Keras does. Each record
+// depends on both manifests and on the previous epoch, with the epoch, metrics and params as meta.
 const checkpoints = [];
 for (let epoch = 1; epoch <= epochs; epoch++) {
-    const file = join('output', `idenprof-resnet50-epoch${epoch}.pt`);
+    const file = join('output', 'idenprof-resnet50.pt');
     writeRandom(join(dir, file), checkpointBytes);
-    const deps = [train.record.id, test.record.id, ...(checkpoints.length ? [checkpoints.at(-1).id] : [])];
-    const meta = { epoch, loss: Number((1.9 / epoch).toFixed(3)), accuracy: Number((0.5 + 0.1 * epoch).toFixed(2)), run: 'demo-run-1' };
-    const rec = hp([
-        'record', file, '--key', 'models/idenprof-resnet50', '--type', 'transformation',
-        ...deps.flatMap((d) => ['--dep', d]), '--meta', JSON.stringify(meta),
+    const metrics = { loss: Number((1.9 / epoch).toFixed(3)), accuracy: Number((0.5 + 0.1 * epoch).toFixed(2)) };
+    const result = hp([
+        'epoch', file, '--key', 'models/idenprof-resnet50', '--epoch', String(epoch), '--run', 'demo-run-1',
+        '--metrics', JSON.stringify(metrics), '--params', JSON.stringify({ lr: 0.001, batch: 32 }),
+        '--dataset', `train=${train.record.id}`, '--dataset', `test=${test.record.id}`,
     ]);
-    checkpoints.push(rec.record ?? rec);
+    checkpoints.push(result.record);
 }
 const last = checkpoints.at(-1);
 
@@ -107,7 +109,10 @@ console.log('\n# Every version of the model');
 hp(['history', 'models/idenprof-resnet50'], { json: false });
 console.log('\n# Is everything still what was recorded (bytes and ledger)?');
 hp(['verify', '--all', '--ledger'], { json: false });
-console.log('\n# Give me exactly the model of epoch 1 (verified while copied)');
-hp(['fetch', checkpoints[0].id, 'restored/epoch1.pt'], { json: false });
-
+console.log('\n# The run, epoch by epoch');
+hp(['run', 'demo-run-1'], { json: false });
+console.log('\n# What changed between the first and the last epoch?');
+hp(['diff', checkpoints[0].id, last.id], { json: false });
+console.log('\n# Give me exactly the model and data of epoch 1 (every byte checked)');
+hp(['reproduce', '--run', 'demo-run-1', '--epoch', '1', 'reproduced/epoch1'], { json: false });
 console.log(`\nDone. Explore it yourself:\n  cd ${dir}\n  node ${cli} status\n  node ${cli} lineage ${last.id}`);

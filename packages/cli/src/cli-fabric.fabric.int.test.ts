@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { createInterface } from 'node:readline';
-import { mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -74,6 +74,21 @@ describe('hyperprov on Fabric', () => {
         expect(details.records.items.map((r: ProvenanceRecord) => r.id)).toEqual([first.record.id, second.record.id]);
         const runs = await one.ok('runs', '--page-size', '1000');
         expect(runs.items.map((r: { run: string }) => r.run)).toContain(`fabric-${run}`);
+
+        // The answers on Fabric: diff names the changed metric, reproduce writes the checked bytes,
+        // and a flipped byte in the stored object fails it, leaving nothing.
+        const diff = await one.ok('diff', first.record.id, second.record.id);
+        expect(diff.metrics.changed.loss).toEqual({ a: 0.9, b: 0.7 });
+        const report = await one.ok('reproduce', '--run', `fabric-${run}`, '--epoch', '0', 'repro-fabric');
+        expect(report.model.id).toBe(first.record.id);
+        expect(await readFile(path.join(org1, 'repro-fabric', report.model.path), 'utf8')).toBe('epoch 0 weights');
+        const hex = second.record.checksum.slice('sha256:'.length);
+        const object = path.join(org1, '.hyperprov', 'objects', 'sha256', hex.slice(0, 2), hex.slice(2));
+        await chmod(object, 0o600);
+        await writeFile(object, 'epoch 1 weightz');
+        const broken = await runHyperprov(['reproduce', second.record.id, 'repro-broken', '--json'], { cwd: org1 });
+        expect(broken.code).toBe(EXIT_CODES.CHECKSUM_MISMATCH);
+        expect((await readdir(org1)).filter((name) => name.includes('repro-broken'))).toEqual([]);
     });
 
     it('records, reads, checks, fetches and collects garbage through the gateway', async () => {

@@ -63,6 +63,8 @@ describe('tracker.reproduce', { timeout: 60_000 }, () => {
         // The last epoch by default, and by record id.
         expect((await tracker.reproduce({ run: 'run-r' }, path.join(dir, 'last'))).epoch).toBe(1);
         expect((await tracker.reproduce({ id: first as string }, path.join(dir, 'by-id'))).model.id).toBe(first);
+        // Into a directory whose parents do not exist yet.
+        expect((await tracker.reproduce({ id: first as string }, path.join(dir, 'a', 'b', 'c'))).verified.files).toBe(report.verified.files);
     });
 
     it('a flipped byte in a stored dataset file fails and leaves nothing; a non-empty target is refused', async () => {
@@ -73,6 +75,9 @@ describe('tracker.reproduce', { timeout: 60_000 }, () => {
         const out = path.join(dir, 'repro');
         await expect(tracker.reproduce({ run: 'run-r' }, out)).rejects.toSatisfy((e) => isTrackerError(e, 'CHECKSUM_MISMATCH'));
         expect((await readdir(dir)).filter((name) => name.includes('repro'))).toEqual([]);
+        // Parents it had to make are gone again too.
+        await expect(tracker.reproduce({ run: 'run-r' }, path.join(dir, 'new', 'deep', 'repro'))).rejects.toSatisfy((e) => isTrackerError(e, 'CHECKSUM_MISMATCH'));
+        expect(await readdir(dir)).not.toContain('new');
         await mkdir(out);
         await writeFile(path.join(out, 'keep.txt'), 'mine');
         await expect(tracker.reproduce({ run: 'run-r' }, out)).rejects.toSatisfy((e) => isTrackerError(e, 'ALREADY_EXISTS'));

@@ -78,7 +78,15 @@ export async function reproduce(source: ReproduceSource, target: ReproduceTarget
     const out = path.resolve(outDir);
     await assertUsableTarget(out);
     const staging = path.join(path.dirname(out), `.${path.basename(out)}.reproduce-${randomBytes(4).toString('hex')}`);
-    await mkdir(staging);
+    // Missing parents are made, and removed again if the reproduction fails: nothing is left.
+    let madeParent: string | undefined;
+    try {
+        madeParent = await mkdir(path.dirname(out), { recursive: true });
+        await mkdir(staging);
+    } catch (error) {
+        if (madeParent) await rm(madeParent, { recursive: true, force: true });
+        throw new TrackerError('IO_ERROR', `cannot create ${path.dirname(out)}: ${(error as Error).message}; give a directory you can write to`, { cause: error });
+    }
     try {
         let files = 0;
         let bytes = 0;
@@ -152,6 +160,7 @@ export async function reproduce(source: ReproduceSource, target: ReproduceTarget
         return report;
     } catch (error) {
         await rm(staging, { recursive: true, force: true });
+        if (madeParent) await rm(madeParent, { recursive: true, force: true });
         if (signal?.aborted && !isTrackerError(error)) throw new TrackerError('ABORTED', 'reproduce was interrupted; nothing was written', { cause: error });
         throw error;
     }
