@@ -33,8 +33,11 @@ export function plotMetrics(records) {
         line.append(title);
         svg.append(line);
         const label = document.createElementNS(svg.namespaceURI, 'text');
-        label.setAttribute('x', pad + i * 110);
-        label.setAttribute('y', 16);
+        // One legend line per metric: names and ranges have any length.
+        label.setAttribute('x', width - pad);
+        label.setAttribute('y', 16 + i * 15);
+        label.setAttribute('text-anchor', 'end');
+        label.setAttribute('font-size', '12');
         label.setAttribute('fill', PALETTE[i % PALETTE.length]);
         label.textContent = `${name} ${v0.toPrecision(3)}–${v1.toPrecision(3)}`;
         svg.append(label);
