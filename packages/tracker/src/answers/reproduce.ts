@@ -6,12 +6,12 @@
  * removed: the target is absent (or the empty directory it was) afterwards, never partial.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { JsonValue, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
 import type { ObjectStore } from '@hyperprov/storage';
 import { TrackerError, isTrackerError } from '@hyperprov/errors';
-import { MANIFEST_KIND, filesMetaOf, readManifest, restoreDataset } from '../manifests/index.js';
+import { MANIFEST_KIND, filesMetaOf, parseManifest, restoreDataset } from '../manifests/index.js';
 import { fetchRecordBytes } from '../pipeline/record-fetch.js';
 
 /**
@@ -123,7 +123,8 @@ export async function reproduce(source: ReproduceSource, target: ReproduceTarget
             const fetched = await fetchRecordBytes(record, store, path.join(staging, manifestPath), signal ? { signal } : {});
             files++;
             bytes += fetched.bytes;
-            const manifest = await readManifest(record, store, signal ? { signal } : {});
+            // Parsed from the copy just written and checked, not read from the store a second time.
+            const manifest = parseManifest(await readFile(path.join(staging, manifestPath)), `manifest of record ${record.id}`);
             const entry: ReproducedDataset = { name, id: record.id, key: record.key, root: manifest.root, files: manifest.count, bytes: manifest.totalSize, manifest: manifestPath };
             if (filesMetaOf(record) !== undefined) {
                 await mkdir(path.join(staging, 'datasets'), { recursive: true });

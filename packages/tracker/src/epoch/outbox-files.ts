@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fsyncDirectory } from '@hyperprov/storage';
 
 export interface OutboxPaths {
     root: string;
@@ -77,15 +78,8 @@ export async function syncFile(file: string): Promise<void> {
     }
 }
 
-/** fsync of a directory, so a rename or a new name in it survives a power cut. */
-export async function syncDir(dir: string): Promise<void> {
-    const handle = await open(dir, 'r');
-    try {
-        await handle.sync();
-    } finally {
-        await handle.close();
-    }
-}
+/** fsync of a directory, so a rename or a new name in it survives a power cut (the store's helper). */
+export const syncDir = fsyncDirectory;
 
 /** The parsed JSON file, or undefined when it does not exist. */
 export async function readJson<T>(file: string): Promise<T | undefined> {
