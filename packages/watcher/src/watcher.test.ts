@@ -97,6 +97,8 @@ describe('files', () => {
         const first = start(sink);
         await first.watcher.ready;
         await waitFor(() => sink.records.length === 3, 'three records');
+        // Handed over in epoch order, whatever order the scan found them in.
+        expect(sink.calls.map((c) => c.epoch)).toEqual([1, 2, 3]);
         expect(sink.records.map((r) => r.epoch)).toEqual([1, 2, 3]);
         // Sent in epoch order: each depends on the one before.
         expect(sink.records[2]?.previous).toBe(sink.records[1]?.id);

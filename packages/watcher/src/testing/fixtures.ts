@@ -146,6 +146,7 @@ export function fakeSink(options: FakeSinkOptions = {}): EpochSink & { records: 
     const failures: TrackerError[] = [];
     const byKey = new Map<string, Promise<EpochResult>>();
     const pending = new Set<Promise<unknown>>();
+    const lanes = new Map<string, Promise<unknown>>();
     const datasetVersions = new Map<string, { id: string; digest: string }>();
     let n = 0;
     // Versions are kept per directory, as the outbox's default dataset key is one per directory.
@@ -173,6 +174,10 @@ export function fakeSink(options: FakeSinkOptions = {}): EpochSink & { records: 
                 const committed = known.then((result) => ({ ...result, duplicate: true }));
                 return { entry, run, key, snapshotted: committed.then(() => undefined), committed };
             }
+            // As in the real outbox, the bytes are taken at once but commits keep their lane's order
+            // (run + key): "the previous checkpoint" is the one handed over before, not the one read faster.
+            const lane = `${run}\u0000${key}`;
+            const before = lanes.get(lane) ?? Promise.resolve();
             const committed = (async (): Promise<EpochResult> => {
                 if (options.snapshotDelayMs) await sleep(options.snapshotDelayMs);
                 const st = await stat(input.model);
@@ -184,6 +189,7 @@ export function fakeSink(options: FakeSinkOptions = {}): EpochSink & { records: 
                     failures.push(error);
                     throw error;
                 }
+                await before;
                 const datasets: { [name: string]: string } = {};
                 for (const [name, dir] of Object.entries(input.datasets ?? {})) datasets[name] = (await manifest(dir)).id;
                 const previous = [...records].reverse().find((r) => r.run === run && r.key === key)?.id;
@@ -211,6 +217,7 @@ export function fakeSink(options: FakeSinkOptions = {}): EpochSink & { records: 
             })();
             byKey.set(entry, committed);
             const settled = committed.catch(() => undefined);
+            lanes.set(lane, settled);
             pending.add(settled);
             void settled.then(() => pending.delete(settled));
             return { entry, run, key, snapshotted: committed.then(() => undefined), committed };
