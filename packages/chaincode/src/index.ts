@@ -5,6 +5,8 @@
  */
 import { removeLibraryProcessHandlers } from './process-handlers';
 import { ProvenanceContract } from './provenance-contract';
+import { configureRecordCache, recordCacheBytesFromEnv } from './record-cache';
+import { skipDisabledShimLogging } from './shim-logging';
 
 export { ProvenanceContract } from './provenance-contract';
 
@@ -13,3 +15,11 @@ export const contracts = [ProvenanceContract];
 
 // Loaded now: take back the crash handlers fabric-contract-api's logger installed (see process-handlers.ts).
 removeLibraryProcessHandlers();
+skipDisabledShimLogging();
+
+// In a chaincode server (fabric-chaincode-node is told the package it serves by CORE_CHAINCODE_ID
+// or --chaincode-id), lineage walks keep the committed records they read (see record-cache.ts).
+// The embedded ledger imports this module too and leaves the cache off.
+if (process.env.CORE_CHAINCODE_ID !== undefined || process.argv.some((arg) => arg.startsWith('--chaincode-id'))) {
+    configureRecordCache({ maxBytes: recordCacheBytesFromEnv(process.env) });
+}

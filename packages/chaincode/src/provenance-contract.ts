@@ -6,7 +6,7 @@ import { PROVENANCE_QUERIES } from './queries';
 import { LIMITS, RECORDED_EVENT, SCHEMA_VERSION, type Creator, type ProvenanceRecord, type RecordedEvent, type RecordInput } from './record';
 import { INDEX, INDEX_VALUE } from './state-layout';
 import { indexRuns } from './runs-index';
-import { recordKey, type ProvenanceContext } from './state-access';
+import { batchKey, recordById, recordKey, type ProvenanceContext } from './state-access';
 import { PROVENANCE_CONTRACT_NAME } from './transactions';
 import { BATCH_REF_PATTERN, parseJsonArgument, validateRecordInput } from './validation';
 
@@ -28,8 +28,7 @@ export class ProvenanceContract extends Contract {
     @Returns('string')
     async set(ctx: Context, input: string): Promise<string> {
         const parsed = validateRecordInput(parseJsonArgument(input, 'input', RECORD_INPUT_HINT));
-        const [record] = await writeRecords(ctx, [parsed], false);
-        return canonicalJson(record);
+        return (await writeRecords(ctx, [parsed], false)) as string;
     }
 
     /**
@@ -49,7 +48,7 @@ export class ProvenanceContract extends Contract {
             );
         }
         const items = parsed.map((item, index) => validateRecordInput(item, index));
-        return canonicalJson(await writeRecords(ctx, items, true));
+        return writeRecords(ctx, items, true);
     }
 
     /** The latest record of `key`. */
@@ -139,8 +138,11 @@ export class ProvenanceContract extends Contract {
     }
 }
 
-/** Validates, resolves and writes a batch; nothing is written unless every item is valid. */
-async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput>[], batch: boolean): Promise<ProvenanceRecord[]> {
+/**
+ * Validates, resolves and writes a batch; nothing is written unless every item is valid. Returns
+ * the canonical JSON of the record (set) or of the list of records (setMany).
+ */
+async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput>[], batch: boolean): Promise<string> {
     const stub = ctx.stub;
     const txId = stub.getTxID();
     const timestamp = stub.getDateTimestamp().toISOString();
@@ -148,8 +150,8 @@ async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput
     const ids = inputs.map((_, n) => (batch ? `${txId}.${n}` : txId));
 
     // A reused transaction id would overwrite records; Fabric never reuses one, a broken
-    // embedded ledger might. One read of the first id is enough to tell.
-    if ((await stub.getState(recordKey(ctx, ids[0] as string))).length > 0) {
+    // embedded ledger might. One read of the entry this transaction writes is enough to tell.
+    if ((await stub.getState(batch ? batchKey(ctx, txId) : recordKey(ctx, txId))).length > 0) {
         throw new ContractError('CONFLICT', `record id '${ids[0]}' already exists; submit the transaction again with a new transaction id`);
     }
 
@@ -179,7 +181,7 @@ async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput
                     if (BATCH_REF_PATTERN.test(dep)) return;
                     let found = exists.get(dep);
                     if (found === undefined) {
-                        found = stub.getState(recordKey(ctx, dep)).then((value) => value.length > 0);
+                        found = recordById(ctx, dep).then((record) => record !== undefined);
                         exists.set(dep, found);
                     }
                     if (!(await found)) {
@@ -208,15 +210,24 @@ async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput
         }),
     );
 
-    for (const record of records) {
-        const json = Buffer.from(canonicalJson(record), 'utf8');
+    // Each record serialised once: a list's canonical JSON is its items' joined by commas, and the
+    // batch entry, the latest-record entries and the result are the same text.
+    const jsons = records.map((record) => canonicalJson(record));
+    const list = `[${jsons.join(',')}]`;
+    // A batch's records are one entry (see INDEX.batch); a lone record keeps its own.
+    if (batch) {
+        await stub.putState(batchKey(ctx, txId), Buffer.from(list, 'utf8'));
+        await stub.putState(stub.createCompositeKey(INDEX.creator, [creator.id, timestamp, txId]), Buffer.from(canonicalJson({ batch: records.length }), 'utf8'));
+    }
+    for (const [n, record] of records.entries()) {
+        const json = Buffer.from(jsons[n] as string, 'utf8');
         const marker = Buffer.from(INDEX_VALUE, 'utf8');
         await stub.putState(record.key, json);
-        await stub.putState(recordKey(ctx, record.id), json);
+        if (!batch) await stub.putState(recordKey(ctx, record.id), json);
         for (const dep of record.dependencies) {
             await stub.putState(stub.createCompositeKey(INDEX.dependent, [dep, record.id]), marker);
         }
-        await stub.putState(stub.createCompositeKey(INDEX.creator, [creator.id, timestamp, record.id]), marker);
+        if (!batch) await stub.putState(stub.createCompositeKey(INDEX.creator, [creator.id, timestamp, record.id]), marker);
         await stub.putState(
             stub.createCompositeKey(INDEX.checksum, [record.checksum.slice('sha256:'.length), record.id]),
             marker,
@@ -225,6 +236,6 @@ async function writeRecords(ctx: ProvenanceContext, inputs: Required<RecordInput
     await indexRuns(ctx, records);
     const event: RecordedEvent = { ids: records.map((r) => r.id), keys: records.map((r) => r.key) };
     stub.setEvent(RECORDED_EVENT, Buffer.from(canonicalJson(event), 'utf8'));
-    return records;
+    return batch ? list : (jsons[0] as string);
 }
 

@@ -7,9 +7,10 @@
 import { canonicalJson } from './canonical-json';
 import { ContractError } from './errors';
 import { walkLineage, type LineageWalker } from './lineage';
+import { committedRecord } from './record-cache';
 import type { HashCheck, Page, ProvenanceRecord } from './record';
 import { getRun, getRuns } from './runs-index';
-import { INDEX } from './state-layout';
+import { INDEX, INDEX_VALUE } from './state-layout';
 import { compareText, decodeRecord, dependentIds, drain, inconsistent, lastAttribute, latest, mustLoad, recordById, rootRecord, type ProvenanceContext } from './state-access';
 import { assertValidChecksum, assertValidId, assertValidRangeKey, normalizeKey, parseDepth, parsePageSize, validKey } from './validation';
 
@@ -91,24 +92,43 @@ export const PROVENANCE_QUERIES = {
         assertValidRangeKey(who, 'creatorId');
         if (who === '') throw new ContractError('INVALID_ARGUMENT', 'creatorId is empty and the caller has no identity');
         const size = parsePageSize(pageSize);
-        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(
-            INDEX.creator,
-            [who],
-            size,
-            bookmark,
-        );
+        // A batch's entry stands for all its records, so a page may end inside one: the bookmark
+        // is then that entry's key and how many of its records were already returned.
+        const [start, skip] = splitCreatorBookmark(bookmark);
+        // `size` entries hold at least `size` records, unless the index ends first.
+        const { iterator, metadata } = await ctx.stub.getStateByPartialCompositeKeyWithPagination(INDEX.creator, [who], size, start);
         const ids: string[] = [];
-        for await (const kv of drain(iterator)) ids.push(lastAttribute(ctx, kv.key));
+        let next: string | undefined;
+        let full = false;
+        let entries = 0;
+        for await (const kv of drain(iterator)) {
+            entries++;
+            if (full) {
+                next = kv.key;
+                break;
+            }
+            const expanded = creatorEntryIds(ctx, kv.key, kv.value);
+            const from = entries === 1 ? skip : 0;
+            const room = size - ids.length;
+            ids.push(...expanded.slice(from, from + room));
+            if (from + room < expanded.length) {
+                next = `${kv.key}${BOOKMARK_OFFSET}${from + room}`;
+                break;
+            }
+            full = ids.length === size;
+        }
+        // Filled at the end of the last entry fetched: the next page starts at Fabric's next entry, if any.
+        next ??= full && entries === size ? metadata.bookmark : '';
         const items = await Promise.all(ids.map((id) => mustLoad(ctx, id, `creator index of ${who}`)));
-        const page: Page<ProvenanceRecord> = { items, bookmark: items.length < size ? '' : metadata.bookmark };
+        const page: Page<ProvenanceRecord> = { items, bookmark: next };
         return canonicalJson(page);
     },
     async getDependencies(ctx: ProvenanceContext, id: string, depth: string): Promise<string> {
         assertValidId(id);
         const limit = parseDepth(depth);
-        const root = await rootRecord(ctx, id);
+        const root = await rootRecord(ctx, id, committedRecord);
         const walker: LineageWalker = {
-            fetch: (dep) => recordById(ctx, dep),
+            fetch: (dep) => committedRecord(ctx, dep),
             neighbours: async (record) => record.dependencies,
             hasNeighbours: async (record) => record.dependencies.length > 0,
             missing: (dep, from) => inconsistent(dep, `a dependency of ${from}`),
@@ -118,9 +138,9 @@ export const PROVENANCE_QUERIES = {
     async getDependents(ctx: ProvenanceContext, id: string, depth: string): Promise<string> {
         assertValidId(id);
         const limit = parseDepth(depth);
-        const root = await rootRecord(ctx, id);
+        const root = await rootRecord(ctx, id, committedRecord);
         const walker: LineageWalker = {
-            fetch: (child) => recordById(ctx, child),
+            fetch: (child) => committedRecord(ctx, child),
             neighbours: (record) => dependentIds(ctx, record.id),
             hasNeighbours: async (record) => (await dependentIds(ctx, record.id, 1)).length > 0,
             missing: (child, from) => inconsistent(child, `a dependent of ${from}`),
@@ -130,6 +150,34 @@ export const PROVENANCE_QUERIES = {
     getRuns,
     getRun,
 } as const;
+
+/** Separates an entry key from a count of its records in a getByCreator bookmark (never in a composite key). */
+const BOOKMARK_OFFSET = '\u0001';
+
+function splitCreatorBookmark(bookmark: string): [string, number] {
+    const at = bookmark.lastIndexOf(BOOKMARK_OFFSET);
+    if (at < 0) return [bookmark, 0];
+    const skip = Number(bookmark.slice(at + 1));
+    if (!Number.isSafeInteger(skip) || skip < 0) {
+        throw new ContractError('INVALID_ARGUMENT', `bookmark '${bookmark}' was not returned by getByCreator; pass the bookmark of the previous page, or '' to start again`);
+    }
+    return [bookmark.slice(0, at), skip];
+}
+
+/** The record ids a creator index entry stands for: its own id, or every record of a batch. */
+function creatorEntryIds(ctx: ProvenanceContext, key: string, value: Uint8Array): string[] {
+    const id = lastAttribute(ctx, key);
+    const text = Buffer.from(value).toString('utf8');
+    if (text === INDEX_VALUE) return [id];
+    let count: unknown;
+    try {
+        count = (JSON.parse(text) as { batch?: unknown } | null)?.batch;
+    } catch {
+        count = undefined;
+    }
+    if (!Number.isSafeInteger(count) || (count as number) < 1) inconsistent(id, `the creator index (entry ${text})`);
+    return Array.from({ length: count as number }, (_, n) => `${id}.${n}`);
+}
 
 /** Name of an evaluate transaction. */
 export type ProvenanceQuery = keyof typeof PROVENANCE_QUERIES;

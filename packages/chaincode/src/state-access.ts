@@ -21,6 +21,34 @@ export function recordKey(ctx: ProvenanceContext, id: string): string {
     return ctx.stub.createCompositeKey(INDEX.record, [id]);
 }
 
+export function batchKey(ctx: ProvenanceContext, txId: string): string {
+    return ctx.stub.createCompositeKey(INDEX.batch, [txId]);
+}
+
+/** `<txId>.<n>`: the n-th record of a setMany transaction. A `set` record's id is the bare tx id. */
+const BATCH_ITEM = /^(.+)\.(0|[1-9]\d*)$/;
+
+/** Batches read by one transaction or query (keyed by its stub, which is new for each): each is read once. */
+const batchReads = new WeakMap<object, Map<string, Promise<ProvenanceRecord[] | undefined>>>();
+
+function readBatch(ctx: ProvenanceContext, txId: string): Promise<ProvenanceRecord[] | undefined> {
+    let reads = batchReads.get(ctx.stub);
+    if (reads === undefined) {
+        reads = new Map();
+        batchReads.set(ctx.stub, reads);
+    }
+    let read = reads.get(txId);
+    if (read === undefined) {
+        read = ctx.stub.getState(batchKey(ctx, txId)).then((value) => {
+            if (value.length === 0) return undefined;
+            const records = decodeJson(value, `batch ${txId}`);
+            return Array.isArray(records) ? (records as ProvenanceRecord[]) : inconsistent(`batch ${txId}`, 'stored as something other than a list of records');
+        });
+        reads.set(txId, read);
+    }
+    return read;
+}
+
 export async function latest(ctx: ProvenanceContext, keyArg: string): Promise<ProvenanceRecord> {
     const key = validKey(keyArg);
     const value = await ctx.stub.getState(key);
@@ -31,20 +59,32 @@ export async function latest(ctx: ProvenanceContext, keyArg: string): Promise<Pr
 }
 
 export async function recordById(ctx: ProvenanceContext, id: string): Promise<ProvenanceRecord | undefined> {
+    const item = BATCH_ITEM.exec(id);
+    if (item !== null) {
+        const batch = await readBatch(ctx, item[1] as string);
+        if (batch !== undefined) {
+            const record = batch[Number(item[2])];
+            return record?.id === id ? record : undefined;
+        }
+        // No batch entry: a batch recorded before the batch layout, one entry per record.
+    }
     const value = await ctx.stub.getState(recordKey(ctx, id));
     return value.length === 0 ? undefined : decodeRecord(value, `record ${id}`);
 }
 
-export async function rootRecord(ctx: ProvenanceContext, id: string): Promise<ProvenanceRecord> {
-    const record = await recordById(ctx, id);
+/** Loads a record by id (recordById, or the query side's cache of committed records). */
+export type RecordLoader = (ctx: ProvenanceContext, id: string) => Promise<ProvenanceRecord | undefined>;
+
+export async function rootRecord(ctx: ProvenanceContext, id: string, load: RecordLoader = recordById): Promise<ProvenanceRecord> {
+    const record = await load(ctx, id);
     if (record === undefined) {
         throw new ContractError('NOT_FOUND', `no record with id '${id}'; check the id (get <key> shows the latest id of a key)`);
     }
     return record;
 }
 
-export async function mustLoad(ctx: ProvenanceContext, id: string, where: string): Promise<ProvenanceRecord> {
-    return (await recordById(ctx, id)) ?? inconsistent(id, `listed in the ${where}`);
+export async function mustLoad(ctx: ProvenanceContext, id: string, where: string, load: RecordLoader = recordById): Promise<ProvenanceRecord> {
+    return (await load(ctx, id)) ?? inconsistent(id, `listed in the ${where}`);
 }
 
 export async function dependentIds(ctx: ProvenanceContext, id: string, limit = Infinity): Promise<string[]> {
@@ -62,8 +102,12 @@ export function lastAttribute(ctx: ProvenanceContext, compositeKey: string): str
 }
 
 export function decodeRecord(value: Uint8Array, where: string): ProvenanceRecord {
+    return decodeJson(value, where) as ProvenanceRecord;
+}
+
+function decodeJson(value: Uint8Array, where: string): unknown {
     try {
-        return JSON.parse(Buffer.from(value).toString('utf8')) as ProvenanceRecord;
+        return JSON.parse(Buffer.from(value).toString('utf8')) as unknown;
     } catch {
         // State is written only by this contract; unreadable JSON means corruption.
         return inconsistent(where, 'stored as unreadable JSON');

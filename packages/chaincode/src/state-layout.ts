@@ -6,11 +6,20 @@
 
 /** Composite key object types used by the contract. */
 export const INDEX = {
-    /** (recordId) -> record JSON, every version ever written. */
+    /** (recordId) -> record JSON: a `set` transaction's record (and batch items written before `batch`). */
     record: 'record',
+    /**
+     * (txId) -> JSON array of the records of one `setMany` transaction, in order (ids `<txId>.<n>`).
+     * One write instead of one per record: a chaincode's state calls are its main cost on Fabric.
+     */
+    batch: 'batch',
     /** (dependencyId, childId) -> INDEX_VALUE: reverse lineage. */
     dependent: 'dependent',
-    /** (creatorId, timestamp, recordId) -> INDEX_VALUE: records by submitter, oldest first. */
+    /**
+     * (creatorId, timestamp, recordId) -> INDEX_VALUE: records by submitter, oldest first. A
+     * setMany transaction has one entry (creatorId, timestamp, txId) -> `{"batch":<count>}` for
+     * its records `<txId>.0…`, since one submitter writes them all at one time.
+     */
     creator: 'creator',
     /** (sha256 hex, recordId) -> INDEX_VALUE: which records hold these bytes. */
     checksum: 'checksum',

@@ -107,6 +107,23 @@ describe('TransactionRunner', () => {
         expect(net.log).toEqual(['endorse set tx1']);
     });
 
+    it('endorses again when a peer does not have a dependency yet (it is behind the gateway peer), then records', async () => {
+        const missing = () => gatewayError(grpcStatus.ABORTED, 'failed to endorse transaction, see attached details for more info', ["chaincode response 500, [DEPENDENCY_NOT_FOUND] dependency 'tx0' of 'k' is not on the ledger"]);
+        const net = fakeNetwork([{ endorse: missing(), statuses: [] }, { endorse: missing(), statuses: [] }, { statuses: [{ code: 0 }] }]);
+        const committed = await new TransactionRunner(net.port, net.options).run('set', ['{}']);
+        expect(committed.transactionId).toBe('tx3');
+        expect(net.log.filter((l) => l.startsWith('endorse') || l.startsWith('sleep'))).toEqual(['endorse set tx1', 'sleep 50', 'endorse set tx2', 'sleep 100', 'endorse set tx3']);
+    });
+
+    it('a dependency still missing after lagRetries is DEPENDENCY_NOT_FOUND, with nothing sent', async () => {
+        const missing = () => gatewayError(grpcStatus.ABORTED, 'failed to endorse transaction', ["chaincode response 500, [DEPENDENCY_NOT_FOUND] dependency 'nope' of 'k' is not on the ledger"]);
+        const net = fakeNetwork(Array.from({ length: 3 }, () => ({ endorse: missing(), statuses: [] })));
+        const error = (await new TransactionRunner(net.port, { ...net.options, lagRetries: 2 }).run('set', ['{}']).catch((e) => e)) as TrackerError;
+        expect([error.code, error.transactionId]).toEqual(['DEPENDENCY_NOT_FOUND', undefined]);
+        expect(net.log.filter((l) => l.startsWith('send'))).toEqual([]);
+        expect(net.log.filter((l) => l.startsWith('endorse'))).toHaveLength(3);
+    });
+
     it('resolves an unknown outcome by sending the same signed transaction again, never a new proposal', async () => {
         // The first send fails on the way back, the status call drops, then a status wait times
         // out (the orderers lost it), a resend lands and commits.

@@ -3,7 +3,11 @@
  * the order a transaction meets them:
  *
  * 1. Endorse a fresh proposal (new transaction id). An endorsement failure means nothing reached
- *    the orderers: the error is definitive (no transactionId on it). An abort is honoured up to
+ *    the orderers: the error is definitive (no transactionId on it), with one exception:
+ *    DEPENDENCY_NOT_FOUND is endorsed again a few times within about a second (`lagRetries`),
+ *    because a commit status comes from the gateway's peer while the other organisation's peer
+ *    may not have committed that block yet: a record that depends on one committed a moment ago
+ *    would otherwise fail on a peer that is milliseconds behind. An abort is honoured up to
  *    here and until the first send; after that the transaction may be ordered, so the call
  *    waits for the outcome like the embedded ledger does after ordering.
  * 2. Send the signed transaction to the orderers, then wait for its commit status.
@@ -47,6 +51,8 @@ export interface RunnerOptions {
     timeouts: RunnerTimeouts;
     /** Fresh proposals after MVCC / phantom conflicts. Default 5. */
     conflictRetries: number;
+    /** Fresh proposals after DEPENDENCY_NOT_FOUND at endorsement (a peer behind). Default 5 (about 1.5 s). */
+    lagRetries?: number;
     /** First back-off in ms (conflicts and resends); doubles each time, ±50 % jitter. Default 50. */
     backoffMs: number;
     /** The gateway peer, for messages. */
@@ -87,21 +93,25 @@ export class TransactionRunner {
     /** Runs `fn` until committed VALID, or throws a TrackerError (see the file comment). */
     async run(fn: string, args: readonly string[], signal?: AbortSignal): Promise<Committed> {
         const ctx: GatewayCallContext = { fn, peer: this.#options.peer };
-        for (let attempt = 0; ; attempt++) {
+        const lagRetries = this.#options.lagRetries ?? 5;
+        for (let conflicts = 0, lagged = 0; ; ) {
             checkAborted(signal, fn);
             let endorsed: EndorsedTransaction;
             try {
                 endorsed = await this.#port.endorse(fn, args, this.#deadline(this.#options.timeouts.endorseMs));
             } catch (error) {
-                throw translateGatewayError(error, ctx);
+                const failure = translateGatewayError(error, ctx);
+                if (failure.code !== 'DEPENDENCY_NOT_FOUND' || lagged >= lagRetries) throw failure;
+                await this.#sleep(this.#backoff(lagged++));
+                continue;
             }
             checkAborted(signal, fn);
             const status = await this.#resolve(endorsed, ctx);
             if (status.code === 0) return { transactionId: endorsed.transactionId, blockNumber: status.blockNumber, result: endorsed.result };
-            if (!CONFLICT_CODES.has(status.code) || attempt >= this.#options.conflictRetries) {
+            if (!CONFLICT_CODES.has(status.code) || conflicts >= this.#options.conflictRetries) {
                 throw commitFailure(status.code, endorsed.transactionId, ctx);
             }
-            await this.#sleep(this.#backoff(attempt));
+            await this.#sleep(this.#backoff(conflicts++));
         }
     }
 

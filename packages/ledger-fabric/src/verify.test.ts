@@ -5,7 +5,7 @@ import { TrackerError } from '@hyperprov/errors';
 import { canonicalJson } from '@hyperprov/chaincode/protocol';
 import { blockDataHash, blockHeaderHash } from './block-hash.js';
 import { decodeBlock } from './block-content.js';
-import { ChainChecker, compareOrgBlock, verifyFabricChain, type VerifySource } from './verify.js';
+import { ChainChecker, compareOrgBlock, RecordReplay, verifyFabricChain, type VerifySource } from './verify.js';
 
 const NS = 'hyperprov';
 
@@ -149,6 +149,25 @@ describe('compareOrgBlock', () => {
         expect(compareOrgBlock(ownHash, doctored, "Org2's peer").map((p) => p.message)).toEqual([expect.stringContaining("Org2's peer returned block 2 whose data hash does not match")]);
         const other = decodeBlock(chain(3, (n) => (n === 2 ? [configEnvelope()] : []))[2] as common.Block);
         expect(compareOrgBlock(ownHash, other, "Org2's peer").map((p) => p.message)).toEqual([expect.stringContaining("Org2's peer and this peer disagree on block 2")]);
+    });
+});
+
+describe('RecordReplay', () => {
+    it('takes a setMany transaction\'s records from its one batch entry, with ids <txId>.<n>', () => {
+        const items = [JSON.parse(record('tb.0', 'b0')), JSON.parse(record('tb.1', 'b1'))];
+        const replay = new RecordReplay(NS);
+        const b = decodeBlock(block(1, new Uint8Array(), [envelope('tb', [['\u0000batch\u0000tb\u0000', canonicalJson(items)], ['b0', canonicalJson(items[0])], ['b1', canonicalJson(items[1])]])]));
+        expect(replay.add(b)).toEqual([]);
+        expect([...replay.records.keys()]).toEqual(['tb.0', 'tb.1']);
+        expect(replay.records.get('tb.1')?.digest).toBe(createHash('sha256').update(canonicalJson(items[1])).digest('hex'));
+        expect(replay.latest.get('b1')).toBe('tb.1');
+        expect(replay.creators).toEqual(new Set(['x509::u']));
+    });
+
+    it('names a batch entry that holds no list of records', () => {
+        const replay = new RecordReplay(NS);
+        const b = decodeBlock(block(1, new Uint8Array(), [envelope('tz', [['\u0000batch\u0000tz\u0000', record('tz', 'z')]])]));
+        expect(replay.add(b).map((p) => p.message)).toEqual(['transaction tz wrote a value that is not a list of records']);
     });
 });
 

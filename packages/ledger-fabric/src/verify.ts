@@ -33,6 +33,8 @@ const MAX_PROBLEMS = 100;
 const LOOKUP_CONCURRENCY = 8;
 const PAGE_SIZE = 1000;
 const RECORD_PREFIX = '\u0000record\u0000';
+/** A setMany transaction's records, one entry (the contract's INDEX.batch). */
+const BATCH_PREFIX = '\u0000batch\u0000';
 
 /** Checks a chain block by block (step 1). */
 export class ChainChecker {
@@ -109,19 +111,26 @@ export class RecordReplay {
             for (const write of tx.writes.get(this.#namespace) ?? []) {
                 if (write.isDelete) continue;
                 const isRecord = write.key.startsWith(RECORD_PREFIX);
-                if (!isRecord && write.key.startsWith('\u0000')) continue; // index entries
-                let record: ProvenanceRecord;
+                const isBatch = write.key.startsWith(BATCH_PREFIX);
+                if (!isRecord && !isBatch && write.key.startsWith('\u0000')) continue; // index entries
+                let value: unknown;
                 try {
-                    record = JSON.parse(Buffer.from(write.value).toString('utf8')) as ProvenanceRecord;
+                    value = JSON.parse(Buffer.from(write.value).toString('utf8'));
                 } catch {
-                    problems.push({ block: Number(block.number), key: printable(write.key), message: `transaction ${tx.txId} wrote a value that is not a record` });
+                    value = undefined;
+                }
+                if (value === undefined || (isBatch && !Array.isArray(value))) {
+                    problems.push({ block: Number(block.number), key: printable(write.key), message: `transaction ${tx.txId} wrote a value that is not ${isBatch ? 'a list of records' : 'a record'}` });
                     continue;
                 }
-                if (isRecord) {
-                    this.records.set(write.key.slice(RECORD_PREFIX.length, -1), { digest: digest(canonicalJson(record)), block: Number(block.number) });
-                    if (typeof record.creator?.id === 'string') this.creators.add(record.creator.id);
-                }
-                else this.latest.set(write.key, record.id);
+                if (isRecord || isBatch) {
+                    const records = isBatch ? (value as ProvenanceRecord[]) : [value as ProvenanceRecord];
+                    records.forEach((record, n) => {
+                        const id = isBatch ? `${write.key.slice(BATCH_PREFIX.length, -1)}.${n}` : write.key.slice(RECORD_PREFIX.length, -1);
+                        this.records.set(id, { digest: digest(canonicalJson(record)), block: Number(block.number) });
+                        if (typeof record?.creator?.id === 'string') this.creators.add(record.creator.id);
+                    });
+                } else this.latest.set(write.key, (value as ProvenanceRecord).id);
             }
         }
         return problems;

@@ -41,6 +41,8 @@ export class FakeLedger {
     readonly committed: FakeTx[] = [];
     /** Number of getState calls, to check memoisation. */
     getStateCalls = 0;
+    /** The channel the stub reports (two fake ledgers can pose as two channels). */
+    channel = 'hyperprov';
 
     /** Runs `fn` as one transaction; its writes are applied only if it resolves. */
     async submit<T>(fn: (ctx: Context) => Promise<T>, options: TxOptions = {}): Promise<T> {
@@ -121,6 +123,7 @@ export class FakeLedger {
         };
         const stub = {
             getTxID: () => txId,
+            getChannelID: () => ledger.channel,
             getDateTimestamp: () => new Date(timestamp.getTime()),
             getState: async (key: string) => {
                 ledger.getStateCalls++;

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -28,6 +28,17 @@ describe('hyperprov-network arguments', () => {
         expect(await run('up', '--base-port', 'x')).toMatchObject({ code: 2, stderr: expect.stringContaining('--base-port must be a number') });
         expect(await run('stop-node', 'peer0.org1', '--signal', 'HUP')).toMatchObject({ code: 2, stderr: expect.stringContaining('--signal must be KILL, TERM or INT') });
         expect((await run('stop-node')).code).toBe(2);
+        expect(await run('up', '--batch-timeout', '20ms')).toMatchObject({ code: 2, stderr: expect.stringContaining('--batch-timeout must be a number of milliseconds') });
+    });
+
+    it('refuses a batch timeout out of range before creating anything', async () => {
+        const dir = await mkdtemp(join(tmpdir(), 'hyperprov-cli-'));
+        try {
+            expect(await run('up', '--dir', dir, '--batch-timeout', '0')).toMatchObject({ code: 2, stderr: expect.stringContaining('from 1 to 10000, got 0') });
+            expect((await readdir(dir)).filter((name) => name !== '.lock')).toEqual([]);
+        } finally {
+            await rm(dir, { recursive: true, force: true });
+        }
     });
 
     it('reports a folder without a network', async () => {

@@ -8,6 +8,7 @@ import { ERROR_HINTS, EXIT_CODES, TrackerError, errorDocument, toTrackerError } 
 import { ensureFabricBinaries } from '../install/ensure.js';
 import { networkStatus } from '../network/network-status.js';
 import { startNetwork, startNode, stopNetwork, stopNode } from '../network/network.js';
+import { DEFAULT_BATCH_TIMEOUT_MS } from '../network/channel-config.js';
 import { DEFAULT_BASE_PORT } from '../network/topology.js';
 import { formatStatus } from './format-status.js';
 
@@ -24,6 +25,8 @@ commands:
 options:
   --dir D          network folder (default .fabric/network)
   --base-port P    first port of the network's 80-port range (default ${DEFAULT_BASE_PORT}; up only)
+  --batch-timeout MS   how long orderers wait before cutting a block (default ${DEFAULT_BATCH_TIMEOUT_MS};
+                   fixed when up creates the network)
   --json           print one JSON document
 nodes: orderer1 orderer2 orderer3 peer0.org1 peer0.org2 ca.org1 ca.org2 chaincode`;
 
@@ -43,6 +46,7 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
             options: {
                 dir: { type: 'string', default: '.fabric/network' },
                 'base-port': { type: 'string' },
+                'batch-timeout': { type: 'string' },
                 json: { type: 'boolean', default: false },
                 wipe: { type: 'boolean', default: false },
                 signal: { type: 'string', default: 'KILL' },
@@ -66,7 +70,11 @@ export async function runCli(argv: string[], io: Io = defaultIo): Promise<number
             }
             case 'up': {
                 const basePort = values['base-port'] === undefined ? undefined : parsePort(values['base-port']);
-                const result = await startNetwork({ dir, ...(basePort === undefined ? {} : { basePort }), log });
+                const batchTimeout = values['batch-timeout'];
+                if (batchTimeout !== undefined && !/^\d+$/.test(batchTimeout)) {
+                    throw new TrackerError('INVALID_ARGUMENT', `--batch-timeout must be a number of milliseconds, got ${JSON.stringify(batchTimeout)}`);
+                }
+                const result = await startNetwork({ dir, ...(basePort === undefined ? {} : { basePort }), ...(batchTimeout === undefined ? {} : { batchTimeoutMs: Number(batchTimeout) }), log });
                 print(result, `${formatStatus(result)}\n${result.action} in ${(result.elapsedMs / 1000).toFixed(1)} s; connection file: ${result.connectionFile}`);
                 return 0;
             }

@@ -11,16 +11,23 @@ import { runCommand } from '../run-command.js';
 import { cryptoPaths } from './crypto-material.js';
 import { CHANNEL, ORDERER_MSP_ID, ORDERERS, ORGS, portsOf } from './topology.js';
 
-export const BATCH_TIMEOUT = '100ms';
+/** How long the orderers wait for more transactions before cutting a block (a lone submit waits about that long). */
+export const DEFAULT_BATCH_TIMEOUT_MS = 100;
 export const MAX_MESSAGE_COUNT = 500;
 export const RAFT_TICK_INTERVAL = '100ms';
 const PROFILE = 'HyperProvChannel';
+
+/** Channel settings fixed when the network is created. */
+export interface ChannelOptions {
+    /** BatchTimeout in ms (default DEFAULT_BATCH_TIMEOUT_MS). */
+    batchTimeoutMs?: number;
+}
 
 const signature = (rule: string): object => ({ Type: 'Signature', Rule: rule });
 const implicit = (rule: string): object => ({ Type: 'ImplicitMeta', Rule: rule });
 
 /** The configtx document for a network in `dir` on `basePort`. */
-export function channelConfig(dir: string, basePort: number): object {
+export function channelConfig(dir: string, basePort: number, options: ChannelOptions = {}): object {
     const ordererOrg = {
         Name: 'OrdererOrg',
         ID: ORDERER_MSP_ID,
@@ -52,7 +59,7 @@ export function channelConfig(dir: string, basePort: number): object {
                 Capabilities: { V2_0: true },
                 Orderer: {
                     OrdererType: 'etcdraft',
-                    BatchTimeout: BATCH_TIMEOUT,
+                    BatchTimeout: `${options.batchTimeoutMs ?? DEFAULT_BATCH_TIMEOUT_MS}ms`,
                     BatchSize: { MaxMessageCount: MAX_MESSAGE_COUNT, AbsoluteMaxBytes: '10 MB', PreferredMaxBytes: '2 MB' },
                     EtcdRaft: {
                         Consenters: ORDERERS.map((name) => {
@@ -76,9 +83,9 @@ export function channelConfig(dir: string, basePort: number): object {
 }
 
 /** Writes `<dir>/config/configtx.yaml` and the genesis block `<dir>/channel/<channel>.block`; returns the block's path. */
-export async function generateGenesisBlock(dir: string, basePort: number, configtxgen: string, env: NodeJS.ProcessEnv): Promise<string> {
+export async function generateGenesisBlock(dir: string, basePort: number, configtxgen: string, env: NodeJS.ProcessEnv, options: ChannelOptions = {}): Promise<string> {
     const configDir = join(dir, 'config', 'configtx');
-    await writeFile(join(configDir, 'configtx.yaml'), `${JSON.stringify(channelConfig(dir, basePort), null, 2)}\n`);
+    await writeFile(join(configDir, 'configtx.yaml'), `${JSON.stringify(channelConfig(dir, basePort, options), null, 2)}\n`);
     const block = join(dir, 'channel', `${CHANNEL}.block`);
     await runCommand(configtxgen, ['-profile', PROFILE, '-outputBlock', block, '-channelID', CHANNEL], { env: { ...env, FABRIC_CFG_PATH: configDir } });
     await readFile(block); // configtxgen exits 0 on some failures without writing: make sure the block is there

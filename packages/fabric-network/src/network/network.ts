@@ -14,7 +14,7 @@ import { ensureFabricBinaries, type FabricBinaries } from '../install/ensure.js'
 import { ccaasPackage } from './chaincode-package.js';
 import { approveAndCommit, installOnPeers, waitForChaincode, type LifecycleInputs } from './chaincode-lifecycle.js';
 import { locateChaincode, type ChaincodeLocation } from './chaincode-location.js';
-import { generateGenesisBlock } from './channel-config.js';
+import { generateGenesisBlock, type ChannelOptions } from './channel-config.js';
 import { joinOrderers, joinPeers } from './channel-join.js';
 import { writeConnectionFile } from './connection-file.js';
 import { generateCryptoMaterial } from './crypto-material.js';
@@ -33,6 +33,8 @@ export interface StartOptions {
     basePort?: number;
     /** FABRIC_LOGGING_SPEC of orderers and peers, fixed when the network is created (default: warning, Raft at info). */
     loggingSpec?: string;
+    /** The orderers' BatchTimeout in ms, fixed when the network is created (default 100); ignored when resuming. */
+    batchTimeoutMs?: number;
     env?: NodeJS.ProcessEnv;
     log?: Log;
 }
@@ -63,7 +65,7 @@ async function startLocked(dir: string, options: StartOptions, log: Log, started
         throw new TrackerError('INVALID_ARGUMENT', `${dir} holds a network on base port ${state.basePort}, not ${options.basePort}: bring it up without --base-port, or remove it with \`hyperprov-network down --wipe --dir ${dir}\``);
     }
     const action: StartResult['action'] = state ? 'resumed' : 'created';
-    if (!state) state = await createNetwork(dir, options.basePort ?? DEFAULT_BASE_PORT, options.loggingSpec ?? DEFAULT_LOGGING_SPEC, env, log);
+    if (!state) state = await createNetwork(dir, options.basePort ?? DEFAULT_BASE_PORT, options.loggingSpec ?? DEFAULT_LOGGING_SPEC, channelOptions(options), env, log);
     const stopped: NodeSpec[] = [];
     for (const spec of state.nodes) if ((await runningPid(dir, spec.name)) === undefined) stopped.push(spec);
     if (stopped.length === 0 && state.steps.chaincodeCommitted) {
@@ -106,7 +108,16 @@ async function waitUntilServing(dir: string, timeoutMs = 30_000): Promise<void> 
 }
 
 /** Generates everything once: config copies, crypto material, genesis block, package id, node specs. */
-async function createNetwork(dir: string, basePort: number, loggingSpec: string, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
+function channelOptions(options: StartOptions): ChannelOptions {
+    const ms = options.batchTimeoutMs;
+    if (ms === undefined) return {};
+    if (!Number.isInteger(ms) || ms < 1 || ms > 10_000) {
+        throw new TrackerError('INVALID_ARGUMENT', `batch timeout must be a whole number of milliseconds from 1 to 10000, got ${ms}`);
+    }
+    return { batchTimeoutMs: ms };
+}
+
+async function createNetwork(dir: string, basePort: number, loggingSpec: string, channel: ChannelOptions, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
     checkBasePort(basePort);
     const entries = (await readdir(dir).catch(() => [] as string[])).filter((name) => name !== LOCK);
     if (entries.length > 0) {
@@ -116,7 +127,7 @@ async function createNetwork(dir: string, basePort: number, loggingSpec: string,
     const binaries = await ensureFabricBinaries({ env, log });
     const chaincode = locateChaincode();
     try {
-        return await generate(dir, basePort, loggingSpec, binaries, chaincode, env, log);
+        return await generate(dir, basePort, loggingSpec, channel, binaries, chaincode, env, log);
     } catch (error) {
         // The folder was empty: leave it so, and the next `up` starts from scratch instead of refusing a half-made folder.
         for (const name of await readdir(dir).catch(() => [] as string[])) if (name !== LOCK) await rm(join(dir, name), { recursive: true, force: true });
@@ -124,7 +135,7 @@ async function createNetwork(dir: string, basePort: number, loggingSpec: string,
     }
 }
 
-async function generate(dir: string, basePort: number, loggingSpec: string, binaries: FabricBinaries, chaincode: ChaincodeLocation, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
+async function generate(dir: string, basePort: number, loggingSpec: string, channel: ChannelOptions, binaries: FabricBinaries, chaincode: ChaincodeLocation, env: NodeJS.ProcessEnv, log: Log): Promise<NetworkState> {
     for (const sub of ['config/configtx', 'channel', 'crypto', 'data', 'logs', 'run', 'home', 'tmp']) await mkdir(join(dir, sub), { recursive: true });
     // Our own copies: the peer must see vm.endpoint blanked, whoever's release the binaries come from.
     const core = await readFile(join(binaries.fabric.configDir, 'core.yaml'), 'utf8');
@@ -133,7 +144,7 @@ async function generate(dir: string, basePort: number, loggingSpec: string, bina
     const toolEnv = { PATH: env.PATH ?? '/usr/bin:/bin', HOME: join(dir, 'home') };
     log(`[fabric-network] creating a network in ${dir} (base port ${basePort}): crypto material, genesis block`);
     await generateCryptoMaterial(dir, join(binaries.fabric.binDir, 'cryptogen'), toolEnv);
-    await generateGenesisBlock(dir, basePort, join(binaries.fabric.binDir, 'configtxgen'), toolEnv);
+    await generateGenesisBlock(dir, basePort, join(binaries.fabric.binDir, 'configtxgen'), toolEnv, channel);
     const { packageId } = ccaasPackage(CHAINCODE_LABEL, `127.0.0.1:${portsOf('chaincode', basePort).listen}`);
     const state: NetworkState = {
         format: STATE_FORMAT,

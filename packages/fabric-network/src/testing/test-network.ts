@@ -17,6 +17,8 @@ export interface TestNetworkOptions {
     basePort?: number;
     /** Network folder (kept by stop()); default: a new temporary folder (removed by stop()). */
     dir?: string;
+    /** The orderers' BatchTimeout in ms (default: the network's). */
+    batchTimeoutMs?: number;
     log?: (line: string) => void;
 }
 
@@ -51,7 +53,7 @@ export async function startTestNetwork(options: TestNetworkOptions = {}): Promis
             }
         })());
     try {
-        const result = await startNetwork({ dir, basePort, ...(options.log ? { log: options.log } : {}) });
+        const result = await startNetwork({ dir, basePort, ...(options.batchTimeoutMs === undefined ? {} : { batchTimeoutMs: options.batchTimeoutMs }), ...(options.log ? { log: options.log } : {}) });
         return {
             connectionFile: result.connectionFile,
             dir,
