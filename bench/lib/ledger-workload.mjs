@@ -36,13 +36,14 @@ export async function inParallel(count, concurrency, task) {
  * Records a `depth`-deep chain under `prefix` (record i depends on record i-1), `batch` records
  * per setMany ($n references inside a batch); returns the tip's id.
  */
-export async function buildChain(ledger, prefix, depth, batch) {
+export async function buildChain(ledger, prefix, depth, batch, { sameKey = false } = {}) {
     let previous;
     for (let from = 0; from < depth; from += batch) {
         const items = [];
         for (let i = from; i < Math.min(depth, from + batch); i++) {
             const deps = i === from ? (previous ? [previous] : []) : [`$${i - from - 1}`];
-            items.push(recordInput(`${prefix}${String(i).padStart(6, '0')}`, deps));
+            // sameKey (one record per transaction only): versions of one key, as a run's checkpoints are.
+            items.push(recordInput(sameKey ? prefix.replace(/\/$/, '') : `${prefix}${String(i).padStart(6, '0')}`, deps));
         }
         const records = JSON.parse((await ledger.submit('setMany', [JSON.stringify(items)])).result);
         previous = records[records.length - 1].id;

@@ -13,9 +13,10 @@ export { ProvenanceContract } from './provenance-contract';
 /** The contracts fabric-chaincode-node registers from this package's `main`. */
 export const contracts = [ProvenanceContract];
 
+// Before the handlers are taken back: looking up the shim's loggers may create some, which install handlers.
+skipDisabledShimLogging();
 // Loaded now: take back the crash handlers fabric-contract-api's logger installed (see process-handlers.ts).
 removeLibraryProcessHandlers();
-skipDisabledShimLogging();
 
 // In a chaincode server (fabric-chaincode-node is told the package it serves by CORE_CHAINCODE_ID
 // or --chaincode-id), lineage walks keep the committed records they read (see record-cache.ts).

@@ -7,8 +7,8 @@ import type { LineageGraph, ProvenanceRecord } from './record';
 
 /** How to walk one direction of the lineage graph. */
 export interface LineageWalker {
-    /** Loads a record by id; undefined when it does not exist. */
-    fetch(id: string): Promise<ProvenanceRecord | undefined>;
+    /** Loads a record by id, reached from record `from`; undefined when it does not exist. */
+    fetch(id: string, from: ProvenanceRecord): Promise<ProvenanceRecord | undefined>;
     /** Ids one step further from the root (dependencies upstream, dependents downstream). */
     neighbours(record: ProvenanceRecord): Promise<string[]>;
     /** Whether `record` has any neighbour; asked only at the depth limit to fill `truncated`. */
@@ -49,7 +49,7 @@ export async function walkLineage(root: ProvenanceRecord, depth: number, walker:
                 next.push(id);
             }
         });
-        const loaded = await Promise.all(next.map((id) => walker.fetch(id)));
+        const loaded = await Promise.all(next.map((id) => walker.fetch(id, records.get(nextParent.get(id) as string) as ProvenanceRecord)));
         frontier = [];
         next.forEach((id, i) => {
             const record = loaded[i];

@@ -6,8 +6,9 @@
  */
 import { canonicalJson } from './canonical-json';
 import { ContractError } from './errors';
+import { ChainReader } from './chain-reader';
 import { walkLineage, type LineageWalker } from './lineage';
-import { committedRecord } from './record-cache';
+import { cachedRecord, committedRecord, rememberRecord } from './record-cache';
 import type { HashCheck, Page, ProvenanceRecord } from './record';
 import { getRun, getRuns } from './runs-index';
 import { INDEX, INDEX_VALUE } from './state-layout';
@@ -127,13 +128,32 @@ export const PROVENANCE_QUERIES = {
         assertValidId(id);
         const limit = parseDepth(depth);
         const root = await rootRecord(ctx, id, committedRecord);
+        const chain = new ChainReader(ctx);
         const walker: LineageWalker = {
-            fetch: (dep) => committedRecord(ctx, dep),
+            fetch: async (dep, from) => {
+                const cached = cachedRecord(ctx, dep);
+                if (cached !== undefined) {
+                    chain.learn(cached, from);
+                    return cached;
+                }
+                const fromHistory = await chain.find(dep, from);
+                if (fromHistory !== undefined) {
+                    rememberRecord(ctx, fromHistory);
+                    return fromHistory;
+                }
+                const record = await committedRecord(ctx, dep);
+                if (record !== undefined) chain.learn(record, from);
+                return record;
+            },
             neighbours: async (record) => record.dependencies,
             hasNeighbours: async (record) => record.dependencies.length > 0,
             missing: (dep, from) => inconsistent(dep, `a dependency of ${from}`),
         };
-        return canonicalJson(await walkLineage(root, limit, walker));
+        try {
+            return canonicalJson(await walkLineage(root, limit, walker));
+        } finally {
+            await chain.close();
+        }
     },
     async getDependents(ctx: ProvenanceContext, id: string, depth: string): Promise<string> {
         assertValidId(id);

@@ -48,25 +48,39 @@ export function recordCacheStats(): { entries: number; bytes: number; maxBytes: 
  * between queries: callers only serialise it, never change it.
  */
 export async function committedRecord(ctx: ProvenanceContext, id: string): Promise<ProvenanceRecord | undefined> {
-    if (maxBytes === 0) return recordById(ctx, id);
-    // Channels are separate ledgers: the same id could name different records on two of them.
-    const slot = `${ctx.stub.getChannelID()}\u0000${id}`;
-    const hit = entries.get(slot);
-    if (hit !== undefined) {
-        entries.delete(slot);
-        entries.set(slot, hit);
-        return hit.record;
-    }
+    const hit = cachedRecord(ctx, id);
+    if (hit !== undefined || maxBytes === 0) return hit ?? recordById(ctx, id);
     const record = await recordById(ctx, id);
-    if (record === undefined) return undefined;
+    if (record !== undefined) rememberRecord(ctx, record);
+    return record;
+}
+
+/** The record with `id` if the cache holds it; never reads state. */
+export function cachedRecord(ctx: ProvenanceContext, id: string): ProvenanceRecord | undefined {
+    if (maxBytes === 0) return undefined;
+    const slot = slotOf(ctx, id);
+    const hit = entries.get(slot);
+    if (hit === undefined) return undefined;
+    entries.delete(slot);
+    entries.set(slot, hit);
+    return hit.record;
+}
+
+/** Keeps a record read from committed state by other means (a key's history). */
+export function rememberRecord(ctx: ProvenanceContext, record: ProvenanceRecord): void {
+    if (maxBytes === 0) return;
+    const slot = slotOf(ctx, record.id);
     // A rough size: the record's JSON, twice for the decoded object's overhead.
     const bytes = 2 * (JSON.stringify(record).length + slot.length);
-    if (bytes <= maxBytes && !entries.has(slot)) {
-        entries.set(slot, { record, bytes });
-        usedBytes += bytes;
-        evict();
-    }
-    return record;
+    if (bytes > maxBytes || entries.has(slot)) return;
+    entries.set(slot, { record, bytes });
+    usedBytes += bytes;
+    evict();
+}
+
+// Channels are separate ledgers: the same id could name different records on two of them.
+function slotOf(ctx: ProvenanceContext, id: string): string {
+    return `${ctx.stub.getChannelID()}\u0000${id}`;
 }
 
 function evict(): void {

@@ -1,8 +1,5 @@
-import { createRequire } from 'node:module';
 import { describe, expect, it, vi } from 'vitest';
 import { skipDisabledShimLogging } from './shim-logging';
-
-const require = createRequire(import.meta.url);
 
 describe('fabric-shim logging', () => {
     it('messages below the level are dropped before winston formats them; the rest still go out', () => {

@@ -41,6 +41,10 @@ export class FakeLedger {
     readonly committed: FakeTx[] = [];
     /** Number of getState calls, to check memoisation. */
     getStateCalls = 0;
+    /** getHistoryForKey calls, history entries read through their iterators, and history iterators not yet closed. */
+    historyCalls = 0;
+    historyEntriesRead = 0;
+    openIterators = 0;
     /** The channel the stub reports (two fake ledgers can pose as two channels). */
     channel = 'hyperprov';
 
@@ -163,15 +167,22 @@ export class FakeLedger {
                 const parts = key.split(NS).slice(1, -1);
                 return { objectType: parts[0] ?? '', attributes: parts.slice(1) };
             },
-            getHistoryForKey: async (key: string) =>
-                iterator(
+            getHistoryForKey: async (key: string) => {
+                ledger.historyCalls++;
+                ledger.openIterators++;
+                return iterator(
                     (ledger.history.get(key) ?? []).map((h) => ({
                         txId: h.txId,
                         value: Buffer.from(h.value),
                         isDelete: h.isDelete,
                         timestamp: { seconds: Math.floor(h.timestamp.getTime() / 1000), nanos: 0 },
                     })),
-                ),
+                    {
+                        read: () => void ledger.historyEntriesRead++,
+                        closed: () => void ledger.openIterators--,
+                    },
+                );
+            },
             setEvent: (name: string, payload: Uint8Array) => {
                 if (readOnly) throw new Error('fake ledger: event in a read-only transaction');
                 record.events.push({ name, payload: Buffer.from(payload).toString('utf8') });
@@ -204,15 +215,20 @@ function lowerBound(keys: string[], target: string): number {
     return lo;
 }
 
-function iterator<T>(items: T[]) {
+function iterator<T>(items: T[], hooks: { read?: () => void; closed?: () => void } = {}) {
     let i = 0;
     let closed = false;
     return {
         get closed() {
             return closed;
         },
-        next: async () => (i < items.length ? { value: items[i++] as T, done: false } : { value: undefined, done: true }),
+        next: async () => {
+            if (i >= items.length) return { value: undefined, done: true };
+            hooks.read?.();
+            return { value: items[i++] as T, done: false };
+        },
         close: async () => {
+            if (!closed) hooks.closed?.();
             closed = true;
         },
     };
