@@ -253,7 +253,10 @@ export class Outbox {
             }
             await new Promise<void>((resolve) => {
                 const timer = setTimeout(resolve, waitMs);
-                timer.unref();
+                // Idle polls must not keep a process alive, except while another process (the
+                // project server) records epochs this one handed over: nothing else here then
+                // runs, and a script awaiting `committed` would exit with the promise unsettled.
+                if (this.#ownsLock || !this.#holdsUnsettled()) timer.unref();
                 this.#wake = () => {
                     clearTimeout(timer);
                     resolve();
@@ -261,6 +264,12 @@ export class Outbox {
             });
             this.#wake = undefined;
         }
+    }
+
+    /** Whether this process holds handles of epochs not settled yet. */
+    #holdsUnsettled(): boolean {
+        for (const entry of this.#waiters.keys()) if (!this.#settled.has(entry)) return true;
+        return false;
     }
 
     #kick(): void {
