@@ -3,9 +3,11 @@
  * HTTP, a real checkpoint file. The epoch routes end in a ledger record; runs come from the
  * contract's index.
  */
+import { execFile } from 'node:child_process';
 import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { initTracker } from '@hyperprov/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectServer, serverRequest } from './client/index.js';
@@ -72,4 +74,36 @@ describe('the server on a real tracker', () => {
         const other = await startServer({ projectDir: dir }).catch((error: unknown) => error);
         expect(other).toMatchObject({ code: 'ALREADY_EXISTS' });
     });
+
+    // A JS trainer beside a running server: its own tracker writes the outbox, the server records.
+    // It must not open the embedded ledger the server holds (it waited in line for 120 s once).
+    for (const shareLedger of [true, false]) {
+        it(`a trainer process's tracker (shareLedger ${shareLedger}) hands its epoch to the server without waiting for the ledger`, async () => {
+            await writeFile(path.join(dir, `trainer-${shareLedger}.pt`), `weights of a JS trainer ${shareLedger}\n`);
+            const trainer = `
+                import { openTracker } from '@hyperprov/tracker';
+                const [dir, shareLedger] = [process.argv[1], process.argv[2] === 'true'];
+                const started = Date.now();
+                const tracker = await openTracker({ dir, shareLedger, run: 'run-js', onLedgerWait: (m) => console.error('ledger wait: ' + m) });
+                const handle = await tracker.epoch({ model: dir + '/trainer-' + shareLedger + '.pt', key: 'models/js', epoch: 1 });
+                const result = await handle.committed;
+                // Reads are the server's to answer: said at once, not after the lock's timeout.
+                const read = await tracker.history('models/js').then(() => 'answered', (error) => error.code);
+                await tracker.close();
+                console.log(JSON.stringify({ ms: Date.now() - started, id: result.record.id, read }));
+            `;
+            const out = await new Promise<string>((resolve, reject) =>
+                execFile(process.execPath, ['--input-type=module', '-e', trainer, dir, String(shareLedger)], { cwd: packageDir, timeout: 40_000 }, (error, stdout, stderr) =>
+                    error ? reject(new Error(`trainer failed or hung: ${stderr || error.message}`)) : resolve(stdout),
+                ),
+            );
+            const { ms, id, read } = JSON.parse(out.trim().split('\n').pop()!) as { ms: number; id: string; read: string };
+            expect(ms).toBeLessThan(20_000);
+            expect(read).toBe('LEDGER_UNAVAILABLE');
+            const record = await serverRequest<any>(server, `/v1/records/${encodeURIComponent(id)}`);
+            expect(record.body).toMatchObject({ id, key: 'models/js', meta: { run: 'run-js', epoch: 1 } });
+        }, 60_000);
+    }
 });
+
+const packageDir = fileURLToPath(new URL('..', import.meta.url));

@@ -11,6 +11,7 @@
  */
 
 import { createHash, randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isStoreError, type StoreErrorCode } from './errors.js';
@@ -26,6 +27,11 @@ export interface ConformanceFixture {
      * true bytes repairs it instead of trusting the damaged copy.
      */
     damage?(pointer: string, bytes: Buffer): Promise<void>;
+    /**
+     * Writes `bytes` to a new file the store can adopt (on its file system) and returns its path.
+     * With it, a store that has `adopt` is checked to keep the put contract there too.
+     */
+    adoptable?(bytes: Buffer): Promise<string>;
 }
 
 /** Options of {@link describeObjectStoreConformance}. */
@@ -349,6 +355,60 @@ export function describeObjectStoreConformance(
                 expect(new Set(sameResults.map((r) => r.pointer)).size).toBe(1);
                 expect(sha256(await readAll(await store.get(sameResults[0]!.pointer)))).toBe(sha256(same));
                 expect(await listAll(store)).toHaveLength(distinct.length + 1);
+            });
+        });
+
+        describe('adopt (optional)', () => {
+            /** The file to adopt, or undefined (test skipped) when the store or fixture has no adopt. */
+            async function adoptable(ctx: { skip(): void }, bytes: Buffer): Promise<string> {
+                if (store.adopt === undefined || fixture.adoptable === undefined) ctx.skip();
+                return fixture.adoptable!(bytes);
+            }
+
+            it('makes a file the object without changing it, as a put of its bytes would', async (ctx) => {
+                const bytes = randomBytes(largeSize);
+                const file = await adoptable(ctx, bytes);
+                const result = await store.adopt!(file, { checksum: sha256(bytes), size: bytes.byteLength });
+                expect(result).toMatchObject({ checksum: sha256(bytes), size: bytes.byteLength, skipped: false });
+                expect(sha256(await readAll(await store.get(result!.pointer)))).toBe(sha256(bytes));
+                expect(await listAll(store)).toEqual([expect.objectContaining({ pointer: result!.pointer, size: bytes.byteLength })]);
+                expect(sha256(await readFile(file)), 'the caller\'s file keeps its bytes').toBe(sha256(bytes));
+                const again = await store.put(Readable.from([bytes]));
+                expect(again.pointer).toBe(result!.pointer);
+            });
+
+            it('publishes only after the checksum promise resolves', async (ctx) => {
+                const bytes = randomBytes(200_000);
+                const file = await adoptable(ctx, bytes);
+                const checksum = deferred<string>();
+                const adopting = store.adopt!(file, { checksum: checksum.promise, size: bytes.byteLength });
+                await settle();
+                await expectNothingVisible();
+                checksum.resolve(sha256(bytes));
+                expect((await adopting)?.checksum).toBe(sha256(bytes));
+                expect(await listAll(store)).toHaveLength(1);
+            });
+
+            it('leaves nothing visible when the checksum promise rejects (ABORTED), the size is wrong or the signal aborted', async (ctx) => {
+                const bytes = randomBytes(100_000);
+                const file = await adoptable(ctx, bytes);
+                const checksum = deferred<string>();
+                const adopting = store.adopt!(file, { checksum: checksum.promise, size: bytes.byteLength });
+                await settle();
+                checksum.reject(new Error('the hasher saw the file change'));
+                await expectStoreError(adopting, 'ABORTED');
+                await expectStoreError(store.adopt!(file, { checksum: sha256(bytes), size: bytes.byteLength + 1 }), 'SIZE_MISMATCH');
+                await expectStoreError(store.adopt!(file, { checksum: sha256(bytes), size: bytes.byteLength, signal: AbortSignal.abort() }), 'ABORTED');
+                await expectNothingVisible();
+            });
+
+            it('reuses an object it holds under that checksum (skipped)', async (ctx) => {
+                const bytes = randomBytes(150_000);
+                const file = await adoptable(ctx, bytes);
+                const first = await store.put(Readable.from([bytes]));
+                const result = await store.adopt!(file, { checksum: sha256(bytes), size: bytes.byteLength });
+                expect(result).toMatchObject({ pointer: first.pointer, skipped: true });
+                expect(await listAll(store)).toHaveLength(1);
             });
         });
 

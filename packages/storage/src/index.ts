@@ -1,4 +1,4 @@
-export type { ObjectStore, PutOptions, PutResult, ObjectInfo, GetOptions } from './object-store.js';
+export type { ObjectStore, AdoptOptions, PutOptions, PutResult, ObjectInfo, GetOptions } from './object-store.js';
 export { VERIFY_EXISTING_UP_TO } from './object-store.js';
 export { StoreError, isStoreError, type StoreErrorCode } from './errors.js';
 export { createLocalStore, localPointerFor, type LocalStoreOptions } from './local-store.js';

@@ -16,13 +16,22 @@ async function tempRoot(): Promise<string> {
 describeObjectStoreConformance('local directory', async () => {
     const root = await tempRoot();
     const store = createLocalStore({ root });
+    const adoptables: string[] = [];
     return {
         store,
         async cleanup() {
             // Nothing a failed or aborted put wrote may linger in the temp directory.
             const litter = await readdir(join(root, '.tmp')).catch(() => []);
             await rm(root, { recursive: true, force: true });
+            for (const file of adoptables) await rm(file, { force: true });
             expect(litter).toEqual([]);
+        },
+        async adoptable(bytes) {
+            // Beside the store, as the tracker's outbox is beside the project's store.
+            const file = join(root, '..', `${root.split('/').pop()}-adoptable-${Math.random().toString(36).slice(2)}`);
+            await writeFile(file, bytes);
+            adoptables.push(file);
+            return file;
         },
         async damage(pointer, bytes) {
             // In place, like a disk error or a stray write would: same file, new bytes.
@@ -116,6 +125,49 @@ describe('local store specifics', () => {
             expect((error as { message: string }).message).toMatch(/open store/);
         } finally {
             await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('adopts a file as the object itself: one inode, read-only and young, still there once the caller removes its name', async () => {
+        const root = await tempRoot();
+        try {
+            const store = createLocalStore({ root });
+            const file = join(root, 'snapshot');
+            const bytes = Buffer.from('adopted, not copied');
+            await writeFile(file, bytes);
+            const old = new Date(Date.now() - 30 * 24 * 3600 * 1000);
+            await utimes(file, old, old);
+            const result = await store.adopt!(file, { checksum: sha256Of(bytes), size: bytes.byteLength });
+            const object = await stat(join(root, result!.pointer));
+            expect(object.ino).toBe((await stat(file)).ino);
+            expect(object.mode & 0o777).toBe(0o440);
+            expect(Date.now() - object.mtimeMs).toBeLessThan(60_000); // gc must not take it before its record commits
+            await rm(file);
+            expect((await stat(join(root, result!.pointer))).size).toBe(bytes.byteLength);
+            expect(await readdir(join(root, '.tmp'))).toEqual([]);
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+        }
+    });
+
+    it('does not adopt a file on another file system (undefined: put it instead) and stores nothing', async (ctx) => {
+        const root = await tempRoot();
+        const other = await mkdtemp(join('/dev/shm', 'hyperprov-adopt-')).catch(() => undefined);
+        try {
+            if (other === undefined || (await stat(other)).dev === (await stat(root)).dev) ctx.skip();
+            const store = createLocalStore({ root });
+            const file = join(other!, 'elsewhere');
+            await writeFile(file, 'on tmpfs');
+            expect(await store.adopt!(file, { checksum: sha256Of(Buffer.from('on tmpfs')), size: 8 })).toBeUndefined();
+            const visible = [];
+            for await (const info of store.list()) visible.push(info);
+            expect(visible).toEqual([]);
+            expect(await readdir(join(root, '.tmp'))).toEqual([]);
+            await store.close();
+        } finally {
+            await rm(root, { recursive: true, force: true });
+            if (other !== undefined) await rm(other, { recursive: true, force: true });
         }
     });
 });

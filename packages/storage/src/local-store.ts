@@ -26,7 +26,7 @@ import { assertChecksum } from './checksum.js';
 import { fsyncDirectory, mkdirDurable, removeStaleTempFiles, tempFileName } from './durable-fs.js';
 import { StoreError } from './errors.js';
 import { errnoCode, toStoreError } from './fs-errors.js';
-import type { GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store.js';
+import type { AdoptOptions, GetOptions, ObjectInfo, ObjectStore, PutOptions, PutResult } from './object-store.js';
 import { VERIFY_EXISTING_UP_TO } from './object-store.js';
 
 /** Options of {@link createLocalStore}. */
@@ -67,6 +67,9 @@ export interface LocalStoreOptions {
      */
     narrowRoot?: boolean;
 }
+
+/** link() errors that mean "no second name here" (another file system, no hard links on it): put instead. */
+const CANNOT_LINK = new Set(['EXDEV', 'EPERM', 'EMLINK', 'ENOTSUP', 'EOPNOTSUPP', 'ENOSYS']);
 
 const POINTER_PATTERN = /^sha256\/[0-9a-f]{2}\/[0-9a-f]{62}$/;
 const OBJECTS_DIR = 'sha256';
@@ -129,6 +132,10 @@ class LocalStore implements ObjectStore {
 
     put(body: PutBody, options: PutOptions = {}): Promise<PutResult> {
         return this.#inFlight.track(() => this.#put(body, options), () => discardBody(body));
+    }
+
+    adopt(file: string, options: AdoptOptions): Promise<PutResult | undefined> {
+        return this.#inFlight.track(() => this.#adopt(file, options));
     }
 
     get(pointer: string, options: GetOptions = {}): Promise<Readable> {
@@ -373,6 +380,60 @@ class LocalStore implements ObjectStore {
             if (tempPath !== undefined) {
                 await rm(tempPath, { force: true }).catch(() => {});
             }
+        }
+    }
+
+    /**
+     * A put without the copy: the file gets a second name in the temp directory (a hard link, so
+     * the caller's name can go at any time), is fsynced, made read-only and freshened there, and
+     * is published like a put's temp file once its checksum settled. A crash leaves at most that
+     * temp name, which the next open removes; the caller's file is never moved or changed in content.
+     */
+    async #adopt(file: string, options: AdoptOptions): Promise<PutResult | undefined> {
+        const { checksum, size, signal } = options;
+        if (!(Number.isSafeInteger(size) && size >= 0)) throw new StoreError('INVALID_ARGUMENT', `size must be a non-negative integer, got ${String(size)}`);
+        if (typeof checksum === 'string') assertChecksum(checksum);
+        const pending = typeof checksum === 'string' ? undefined : Promise.resolve(checksum);
+        const interruption = watchInterruption(signal, pending);
+        let tempPath: string | undefined;
+        try {
+            interruption.throwIfInterrupted();
+            await this.#init();
+            const linked = join(this.#tempDir, tempFileName(randomUUID()));
+            try {
+                await link(file, linked);
+            } catch (error) {
+                if (CANNOT_LINK.has(errnoCode(error) ?? '')) return undefined;
+                throw toStoreError(error, `adopt ${file}`);
+            }
+            tempPath = linked;
+            // link() does not follow a symbolic link: only a regular file's inode can become an object.
+            const info = await lstat(tempPath);
+            if (!info.isFile()) throw new StoreError('INVALID_ARGUMENT', `${file} is not a regular file; only a file's bytes can be adopted`);
+            if (info.size !== size) throw new StoreError('SIZE_MISMATCH', `${file} has ${info.size} bytes but size ${size} was given; nothing was stored`);
+            const handle = await open(tempPath, 'r');
+            try {
+                // Young, as a put's object is: gc spares objects a record may be about to claim.
+                const now = new Date();
+                await handle.utimes(now, now);
+                await handle.sync();
+                await handle.chmod(this.#modes.file);
+            } catch (error) {
+                throw toStoreError(error, 'flush the adopted file');
+            } finally {
+                await handle.close().catch(() => {});
+            }
+            const actual = pending === undefined ? (checksum as string) : await interruption.race(pending.catch(() => interruption.promise));
+            assertChecksum(actual, 'the resolved checksum');
+            interruption.throwIfInterrupted();
+            const pointer = localPointerFor(actual);
+            const published = await this.#publish(tempPath, pointer, actual, size, false);
+            return { pointer, size, checksum: actual, ...published };
+        } catch (error) {
+            throw toStoreError(error, 'adopt');
+        } finally {
+            interruption.dispose();
+            if (tempPath !== undefined) await rm(tempPath, { force: true }).catch(() => {});
         }
     }
 

@@ -62,11 +62,35 @@ export interface GetOptions {
     signal?: AbortSignal;
 }
 
+/** Options of {@link ObjectStore.adopt}. */
+export interface AdoptOptions {
+    /**
+     * `sha256:<hex>` of the file's bytes, computed by a hasher that read this very file (or a
+     * promise of it, settled once that hasher is done). The store does not read the bytes again
+     * (saving that read is the point), so it must not be a guess: a rejected promise makes
+     * `adopt` reject with ABORTED and leave nothing visible.
+     */
+    checksum: string | Promise<string>;
+    /** The file's size; a file of another size fails with SIZE_MISMATCH. */
+    size: number;
+    signal?: AbortSignal;
+}
+
 export interface ObjectStore extends AsyncDisposable {
     /** URL of this store, recorded as `location`: `file:///…`, `s3://bucket/prefix`, `sshfs:///mnt/x`. */
     readonly location: string;
     /** Streams `body` into the store. See the contract above. */
     put(body: Readable | AsyncIterable<Uint8Array>, options?: PutOptions): Promise<PutResult>;
+    /**
+     * Optional: makes an existing file the object, without copying its bytes, when the store can
+     * (a local store on the same file system hard-links it). Same contract as `put`: nothing is
+     * visible until the object is durable (file and directory fsynced) and its checksum settled;
+     * an object already held under that checksum is checked and reused. The caller keeps its own
+     * name for the file and must neither write to it afterwards nor have written to it since
+     * hashing (they are one inode now); it may delete it. Resolves to undefined when this file
+     * cannot be adopted (another file system, no hard links there): then `put` its bytes instead.
+     */
+    adopt?(file: string, options: AdoptOptions): Promise<PutResult | undefined>;
     /** Streams an object's bytes. Rejects with NOT_FOUND if absent. */
     get(pointer: string, options?: GetOptions): Promise<Readable>;
     /** Rejects with NOT_FOUND if absent. */

@@ -4,7 +4,7 @@
  * of the epoch even when the trainer overwrites the file next, dependencies are the manifests and
  * the previous checkpoint, retries and restarts record each checkpoint exactly once.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -182,6 +182,32 @@ describe('tracker.epoch', { timeout: 60_000 }, () => {
         expect(history.items[0]?.checksum).toBe(sha(Buffer.alloc(1 << 20, 3)));
         expect(history.items[0]?.meta).toMatchObject({ run: 'run-k', epoch: 4, entry });
         expect(history.items[0]?.dependencies).toHaveLength(2);
+    });
+
+    it('a process killed while it records an epoch (its snapshot adopted as the object): the next start records it once, with its bytes', async () => {
+        await tracker.close();
+        const model = path.join(dir, 'out', 'adopted.pt');
+        const bytes = Buffer.alloc(24 << 20, 5);
+        await writeFile(model, bytes);
+        const objects = path.join(dir, '.hyperprov', 'objects', 'sha256');
+        const child = spawn(process.execPath, ['--input-type=module', '-e', `
+            const { openTracker } = await import(${JSON.stringify(trackerEntry())});
+            const tracker = await openTracker({ dir: ${JSON.stringify(dir)}, run: 'run-c' });
+            await (await tracker.epoch({ model: ${JSON.stringify(model)}, epoch: 1 })).committed;
+            await new Promise(() => {});
+        `], { stdio: 'ignore' });
+        const exited = new Promise((resolve) => child.on('exit', resolve));
+        // Killed as soon as the checkpoint is an object: before, during or just after its ledger commit.
+        await waitFor(async () => (await readdir(objects).catch(() => [])).length > 0, 30_000);
+        child.kill('SIGKILL');
+        await exited;
+        tracker = await openTracker({ dir, drainOutbox: true });
+        expect((await tracker.flush({ timeoutMs: 30_000 })).done).toBe(true);
+        const history = await tracker.history('models/out/adopted.pt');
+        expect(history.items).toHaveLength(1);
+        expect(history.items[0]?.checksum).toBe(sha(bytes));
+        const report = await tracker.verify({ all: true });
+        expect(report.ok, JSON.stringify(report)).toBe(true);
     });
 });
 

@@ -80,8 +80,13 @@ export class Outbox {
             snapshotted: waiters.snapshotted.promise,
             committed: waiters.committed.promise,
         });
+        // A key made here (the caller gave none) is new: no earlier call can have left an entry,
+        // a result or a failure under it, so the three lookups below are skipped. They were the
+        // hook's slowest calls: a lookup of a missing done/ file took 1–31 ms while a checkpoint
+        // was being flushed (a lookup in a directory being changed waits for it and its journal).
+        const fresh = input.idempotencyKey === undefined;
         // The same idempotency key again (a retried HTTP call, a restarted watcher): answer with the first call's outcome.
-        const done = readJsonSync<DoneFile>(this.paths.doneFile(entry.entry));
+        const done = fresh ? undefined : readJsonSync<DoneFile>(this.paths.doneFile(entry.entry));
         if (done !== undefined) {
             const settled: Waiters = { snapshotted: deferred(), committed: deferred() };
             settled.snapshotted.resolve();
@@ -91,14 +96,14 @@ export class Outbox {
         const known = this.#waiters.get(entry.entry);
         if (known !== undefined) return handle(known);
         const waiters = this.#waitersFor(entry.entry);
-        const failed = readJsonSync<{ code: string; message: string }>(path.join(this.paths.failed(entry.entry), 'reason.json'));
+        const failed = fresh ? undefined : readJsonSync<{ code: string; message: string }>(path.join(this.paths.failed(entry.entry), 'reason.json'));
         if (failed !== undefined) {
             const error = new TrackerError(failed.code as never, failed.message);
             waiters.snapshotted.reject(error);
             waiters.committed.reject(error);
             return handle(waiters);
         }
-        if (readJsonSync<EntryFile>(this.paths.entryFile(entry.entry)) === undefined) {
+        if (fresh || readJsonSync<EntryFile>(this.paths.entryFile(entry.entry)) === undefined) {
             mkdirSync(this.paths.entry(entry.entry), { recursive: true });
             // No fsync before returning: right after a checkpoint save, an fsync waits for the
             // journal to flush that checkpoint's data too (tens of ms on ext4). The entry is safe from
@@ -253,7 +258,10 @@ export class Outbox {
             }
             await new Promise<void>((resolve) => {
                 const timer = setTimeout(resolve, waitMs);
-                timer.unref();
+                // Idle polls must not keep a process alive, except while another process (the
+                // project server) records epochs this one handed over: nothing else here then
+                // runs, and a script awaiting `committed` would exit with the promise unsettled.
+                if (this.#ownsLock || !this.#holdsUnsettled()) timer.unref();
                 this.#wake = () => {
                     clearTimeout(timer);
                     resolve();
@@ -261,6 +269,12 @@ export class Outbox {
             });
             this.#wake = undefined;
         }
+    }
+
+    /** Whether this process holds handles of epochs not settled yet. */
+    #holdsUnsettled(): boolean {
+        for (const entry of this.#waiters.keys()) if (!this.#settled.has(entry)) return true;
+        return false;
     }
 
     #kick(): void {

@@ -62,14 +62,15 @@ export class ProjectTracker implements Tracker {
         return this.#recordFile(file, options);
     }
 
-    async #recordFile(file: string, options: RecordFileOptions): Promise<RecordResult> {
+    /** `owned`: the file is the tracker's own and goes away after (a snapshot): the store may adopt it. */
+    async #recordFile(file: string, options: RecordFileOptions, owned = false): Promise<RecordResult> {
         // `options.store` sends this one file to another store than the configured one.
         const storeUrl = options.store !== undefined ? toProjectRelative(options.store, this.projectDir, process.cwd()) : this.#storeUrl;
         const store = await this.#stores.open(storeUrl);
         const ingest: Ingest = async (source, ingestOptions) => {
             // Checks are done; while the bytes move, other processes may use the ledger.
             await this.#releaseLedger();
-            return (await this.#ingester(storeUrl)).ingest(source, ingestOptions);
+            return (await this.#ingester(storeUrl, owned)).ingest(source, ingestOptions);
         };
         return recordFile(this.client, ingest, store.location, file, options);
     }
@@ -340,7 +341,7 @@ export class ProjectTracker implements Tracker {
             this.hyperprovDir,
             {
                 projectDir: this.projectDir,
-                recordSnapshot: (file, options) => this.#recordFile(file, options),
+                recordSnapshot: (file, options) => this.#recordFile(file, options, true),
                 recordDataset: (dir, options) => this.recordDataset(dir, options),
                 resolve: (keyOrId) => this.resolve(keyOrId),
                 history: (key, options) => this.history(key, options),
@@ -452,12 +453,14 @@ export class ProjectTracker implements Tracker {
         return this.#hashResources;
     }
 
-    async #ingester(storeUrl: string = this.#storeUrl): Promise<{ ingest: Ingest }> {
-        const [{ pool, cache }, { ingestFile }, store] = await Promise.all([
+    async #ingester(storeUrl: string = this.#storeUrl, owned = false): Promise<{ ingest: Ingest }> {
+        const [{ pool, cache }, { ingestFile }, { ingestOwnedFile }, store] = await Promise.all([
             this.#hashing(),
             import('../pipeline/ingest.js'),
+            import('../pipeline/adopt.js'),
             this.#stores.open(storeUrl),
         ]);
+        if (owned) return { ingest: (file, options) => ingestOwnedFile(file, store, { pool, cache, ...options }) };
         return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
     }
 }
