@@ -145,6 +145,11 @@ class Pool implements HashPool {
             // Our gate admits only as many files as threads; the rest is room for the warm-ups.
             maxQueue: this.threads * 2,
             idleTimeout: 60_000,
+            // piscina loads the worker with require() first; on Node 20.19+ that is require(esm),
+            // which crashed a whole CI process once inside V8 ("IsGraphAsync must be used on an
+            // instantiated module", in a worker still loading). Without it, require() refuses the
+            // ES module at once and piscina imports it, the path Node has long supported.
+            execArgv: [...process.execArgv, ...(process.features.require_module ? ['--no-experimental-require-module'] : [])],
         });
         // Booting a worker takes 30–200 ms (more on a busy machine). An empty task per thread tells
         // us when one is ready; until then the first big file is hashed here instead of waiting.
