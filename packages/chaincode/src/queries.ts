@@ -179,7 +179,7 @@ function splitCreatorBookmark(bookmark: string): [string, number] {
     if (at < 0) return [bookmark, 0];
     const skip = Number(bookmark.slice(at + 1));
     if (!Number.isSafeInteger(skip) || skip < 0) {
-        throw new ContractError('INVALID_ARGUMENT', `bookmark '${bookmark}' was not returned by getByCreator; pass the bookmark of the previous page, or '' to start again`);
+        throw new ContractError('INVALID_ARGUMENT', `bookmark '${bookmark}' is not one this creator's list of records returned; pass the bookmark of the previous page, or '' to start again`);
     }
     return [bookmark.slice(0, at), skip];
 }

@@ -112,6 +112,18 @@ describe('files', () => {
         expect(sink.records).toHaveLength(3);
     });
 
+    it('two epochs saved moments apart, the later one first: the lower epoch is still handed over first', async () => {
+        const sink = fakeSink();
+        const { watcher } = start(sink);
+        await watcher.ready;
+        await writeFile(path.join(models, 'pair-epoch2.pt'), torchLikeZip(20_000, 22));
+        await sleep(40);
+        await writeFile(path.join(models, 'pair-epoch1.pt'), torchLikeZip(20_000, 21));
+        await waitFor(() => sink.records.length === 2, 'two records');
+        expect(sink.calls.map((c) => c.epoch)).toEqual([1, 2]);
+        expect(sink.records[1]?.previous).toBe(sink.records[0]?.id);
+    });
+
     it('a file still being written when the watcher starts is recorded once, when complete', async () => {
         const sink = fakeSink();
         const data = torchLikeZip(300_000, 9);

@@ -98,6 +98,8 @@ interface Item {
     abs: string;
     kind?: 'file' | 'dir' | 'other';
     timer?: NodeJS.Timeout;
+    /** When the scheduled check fires (unset once it runs). */
+    due?: number;
     checking: boolean;
     again: boolean;
     /** The fingerprint seen last, and since when it has not changed. */
@@ -116,10 +118,14 @@ interface Ready {
     item: Item;
     fp: Fingerprint;
     epoch?: number;
+    /** When it was judged finished. */
+    readyAt: number;
 }
 
 /** Re-checks of an incomplete checkpoint without events: events decide, this only covers a lost one. */
 const MIN_RETRY_MS = 10_000;
+/** At most this many settle times a finished epoch waits for a lower one of its key that is settling. */
+const ORDER_HOLD = 2;
 const MAX_RETRY_MS = 300_000;
 
 /** Starts watching; see {@link WatcherOptions}. */
@@ -153,6 +159,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
     let closing = false;
     let stopped = false;
     let pumping: Promise<void> | undefined;
+    let holdTimer: NodeJS.Timeout | undefined;
 
     const rel = (abs: string): string => path.relative(root, abs).split(path.sep).join('/');
     const idempotencyKey = (item: Item, fp: Fingerprint): string => `watch:${rel(item.abs)}:${fp.size}:${fp.mtimeMs}`;
@@ -161,6 +168,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
     const schedule = (item: Item, delayMs: number): void => {
         if (closing) return;
         clearTimeout(item.timer);
+        item.due = Date.now() + Math.max(0, delayMs);
         item.timer = setTimeout(() => void check(item).catch((error) => report({ model: rel(item.abs) }, error, true)), Math.max(0, delayMs));
     };
 
@@ -210,6 +218,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
 
     /** Settle, format markers, re-check: queues the item once it is finished. */
     const check = async (item: Item): Promise<void> => {
+        item.due = undefined;
         if (closing) return;
         if (item.checking) return void (item.again = true);
         item.checking = true;
@@ -245,7 +254,7 @@ export function createWatcher(options: WatcherOptions): Watcher {
             item.retryMs = MIN_RETRY_MS;
             const stem = stemOf(item.name, isDir);
             const epoch = parseEpoch(stem);
-            queue.set(item.name, { item, fp, ...(epoch !== undefined && { epoch }) });
+            queue.set(item.name, { item, fp, ...(epoch !== undefined && { epoch }), readyAt: Date.now() });
             pump();
         } finally {
             item.checking = false;
@@ -254,6 +263,27 @@ export function createWatcher(options: WatcherOptions): Watcher {
                 schedule(item, settleMs);
             }
         }
+    };
+
+    /**
+     * How long `next` waits for a lower epoch of its key that is settling right now (two files
+     * saved close together settle close together, and either check may finish first), so the
+     * lower one goes first and is the other's previous checkpoint. Bounded: a lower epoch that
+     * stays unfinished (a writer that stopped) holds the next one back at most ORDER_HOLD settles.
+     */
+    const orderHold = (next: Ready): number => {
+        if (next.epoch === undefined || closing) return 0;
+        const left = next.readyAt + ORDER_HOLD * settleMs - Date.now();
+        if (left <= 0) return 0;
+        const key = keyOf(next.item);
+        for (const other of items.values()) {
+            if (other === next.item || other.kind === 'other' || queue.has(other.name)) continue;
+            const settling = other.checking || (other.due !== undefined && other.due - Date.now() <= settleMs);
+            if (!settling || keyOf(other) !== key) continue;
+            const epoch = parseEpoch(stemOf(other.name, other.kind === 'dir'));
+            if (epoch !== undefined && epoch < next.epoch) return Math.min(left, Math.max(20, settleMs / 4));
+        }
+        return 0;
     };
 
     /** One sender at a time: epochs reach the sink in order (datasets first), so "the previous checkpoint" is the previous epoch. */
@@ -275,6 +305,12 @@ export function createWatcher(options: WatcherOptions): Watcher {
                         (a, b) => (a.epoch ?? Infinity) - (b.epoch ?? Infinity) || a.fp.mtimeMs - b.fp.mtimeMs || a.item.name.localeCompare(b.item.name),
                     )[0];
                     if (!next) return;
+                    const holdMs = orderHold(next);
+                    if (holdMs > 0) {
+                        clearTimeout(holdTimer);
+                        holdTimer = setTimeout(pump, holdMs);
+                        return;
+                    }
                     queue.delete(next.item.name);
                     await send(next).catch((error) => {
                         report({ model: rel(next.item.abs) }, error, true);
@@ -438,6 +474,9 @@ export function createWatcher(options: WatcherOptions): Watcher {
             await ready.catch(() => undefined);
             await fsw?.close();
             for (const item of items.values()) clearTimeout(item.timer);
+            clearTimeout(holdTimer);
+            // Anything held back for ordering goes now (closing holds nothing).
+            pump();
             for (const timer of datasetTimers.values()) clearTimeout(timer);
             // Finished checkpoints still queued are handed over (each epoch() only writes its outbox entry).
             const left = (): number => Math.max(0, deadline - Date.now());
