@@ -12,7 +12,7 @@ import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
-import { networkStatus } from '@hyperprov/fabric-network';
+import { fetchMetrics, metricSamples, networkStatus } from '@hyperprov/fabric-network';
 import { startTestNetwork } from '@hyperprov/fabric-network/testing';
 import { loadConnectionFile, loadConnectionUser, openFabricLedger } from '@hyperprov/ledger-fabric';
 import { buildChain, inParallel, recordInput } from './lib/ledger-workload.mjs';
@@ -35,24 +35,12 @@ const run = `profile/${Date.now().toString(36)}-${randomBytes(3).toString('hex')
 const TICK = 100;
 
 /** Sum of every sample of `metric` (all label sets) in Prometheus text. */
-function total(text, metric) {
-    let sum = 0;
-    for (const line of text.split('\n')) {
-        const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-        if (match && match[1] === metric) sum += Number(match[4]);
-    }
-    return sum;
-}
+const total = (text, metric) => metricSamples(text, metric).reduce((sum, sample) => sum + sample.value, 0);
 
-/** Per label value of `label`, the sum of `metric`. */
+/** Per value of label `label`, the sum of `metric`. */
 function byLabel(text, metric, label) {
     const out = {};
-    for (const line of text.split('\n')) {
-        const match = /^([a-zA-Z_:][\w:]*)(\{([^}]*)\})?\s+(\S+)/.exec(line);
-        if (!match || match[1] !== metric) continue;
-        const value = new RegExp(`${label}="([^"]*)"`).exec(match[3] ?? '')?.[1] ?? '';
-        out[value] = (out[value] ?? 0) + Number(match[4]);
-    }
+    for (const { labels, value } of metricSamples(text, metric)) out[labels[label] ?? ''] = (out[labels[label] ?? ''] ?? 0) + value;
     return out;
 }
 
@@ -69,7 +57,7 @@ async function snapshot(dir) {
         if (!node.running) continue;
         const entry = { cpu: await cpuSeconds(node.pid) };
         if (node.ports.operations && (node.kind === 'peer' || node.kind === 'orderer')) {
-            entry.metrics = await fetch(`http://127.0.0.1:${node.ports.operations}/metrics`).then((r) => r.text());
+            entry.metrics = (await fetchMetrics(`http://127.0.0.1:${node.ports.operations}`)) ?? '';
         }
         nodes[node.name] = entry;
     }

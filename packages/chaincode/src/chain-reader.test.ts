@@ -16,7 +16,7 @@ async function run(length: number, h = harness()) {
 }
 
 describe('upstream walks read a chain of versions through the key history', () => {
-    it('a run of 250 epochs: the same graph as reading by id, with a handful of state reads', async () => {
+    it('a run of 250 epochs: the whole graph, with only the root, the manifest and one epoch read by id', async () => {
         const h = await run(250);
         const before = h.ledger.getStateCalls;
         const graph = await h.up('e249');

@@ -4,7 +4,8 @@
  * A training run records one key per model, each checkpoint depending on the one before, so the
  * lineage of epoch 1000 is 1000 versions of one key. Read by id, that is 1000 sequential round
  * trips from the chaincode to its peer (about 0.3 ms each on 2 cores); the key's history returns
- * them a hundred per round trip (1000 versions: about 100-150 ms instead of about 400).
+ * them a hundred per round trip (a first walk of 1000 versions on 2 cores: 160-200 ms instead of
+ * about 410; bench/fabric.mjs).
  *
  * The history is only used for a key once the walk has met a record depending on an earlier
  * version of its own key (learned from an ordinary read), and it is given up for that key when

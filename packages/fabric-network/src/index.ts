@@ -17,5 +17,6 @@ export {
     type ConnectionUser,
     type FabricConnection,
 } from './network/connection-file.js';
+export { fetchMetrics, metricSamples, metricValue } from './network/metrics.js';
 export { CHAINCODE, CHANNEL, DEFAULT_BASE_PORT, NODE_NAMES, PORT_SPAN, portsOf, type NodePorts } from './network/topology.js';
 export { FABRIC_CA_VERSION, FABRIC_VERSION } from './versions.js';

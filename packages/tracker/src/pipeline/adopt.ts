@@ -7,7 +7,7 @@
 import { stat } from 'node:fs/promises';
 import type { ObjectStore } from '@hyperprov/storage';
 import { TrackerError } from '@hyperprov/errors';
-import { identityOf } from '../hashing/file-identity.js';
+import { identityOf, sameIdentity } from '../hashing/file-identity.js';
 import { ingestFile, type IngestOptions, type IngestResult } from './ingest.js';
 import { fromStoreError } from '../stores/store-errors.js';
 
@@ -18,10 +18,8 @@ export async function ingestOwnedFile(path: string, store: ObjectStore, options:
     await pool.ready().catch(() => undefined);
     const hashed = await pool.hash(path, signal ? { signal } : {});
     // The store takes the hash on trust (it would read the bytes again otherwise), so the file must
-    // still be the version that was hashed; link and chmod change ctime only, so it is not compared.
-    const now = identityOf(await stat(path, { bigint: true }));
-    const before = hashed.identity;
-    if (now.ino !== before.ino || now.dev !== before.dev || now.size !== before.size || now.mtimeNs !== before.mtimeNs) {
+    // still be the version that was hashed.
+    if (!sameIdentity(identityOf(await stat(path, { bigint: true })), hashed.identity)) {
         throw new TrackerError('FILE_CHANGED', `${path} was written to while it was hashed, so it no longer holds the bytes it was taken with; nothing but the tracker may write there`);
     }
     let adopted;

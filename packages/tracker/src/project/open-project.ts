@@ -31,7 +31,6 @@ export async function openTracker(options: OpenTrackerOptions = {}): Promise<Tra
     return new ProjectTracker(projectDir, hyperprovDir, config, store, modes, ledger, options, { mspId: identity.mspId, certificatePem: identity.certificatePem });
 }
 
-
 function serverHoldsLedger(server: { pid: number; url: string }): TrackerError {
     return new TrackerError(
         'LEDGER_UNAVAILABLE',
