@@ -9,8 +9,10 @@
 // - interleaved (the headline): one process saves every epoch and calls the hook every third
 //   epoch. A hook's cost lands in its own epoch (the call) and the next one (the server's work
 //   beside the loop); the third epoch is clean. Per triple, (hooked + next - 2 * clean) / clean is
-//   the slowdown a loop hooked every epoch would see. The three epochs run seconds apart, so the
-//   VM's CPU speed, which drifts by up to ±25 % between runs here, cancels out.
+//   the slowdown a loop hooked every epoch would see. The three epochs run seconds apart, which
+//   cancels drift between runs; on the 2-core VM of 2026-12-04 the CPU speed also drifted by
+//   ±20 % from second to second, so single triples spread from -18 % to +41 % and only many
+//   triples' median means anything.
 // - whole runs: the same loop with the hook after every save against without it, alternating
 //   processes with the same number of steps (calibrated once). This is the literal comparison,
 //   but between processes that drift, so its per-round figures are printed to show the spread.
@@ -27,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HYPERPROV_BIN } from '@hyperprov/cli';
+import { machineInfo } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -151,7 +154,7 @@ try {
         interleaved: {
             triples: triples.length,
             slowdownPercent: { median: round2(pct(triples, 50)), mean: round2(sum(triples) / triples.length), p10: round2(pct(triples, 10)), p90: round2(pct(triples, 90)) },
-            // Per hooked epoch and the one after it, against two clean epochs.
+            // A hooked epoch and the one after it, against twice the clean epoch of the same triple.
             runQueueWaitMs: { hooked: round2(sum(runqHooked) / runqHooked.length), clean: round2(sum(runqClean) / runqClean.length) },
         },
         wholeRuns: {
@@ -164,16 +167,15 @@ try {
         recorded,
         recordedExpected,
         flushed,
-        cores: os.cpus().length,
-        loadAverage: os.loadavg().map(round2),
+        machine: machineInfo(),
     };
     if (args.json) console.log(JSON.stringify(report, null, 2));
     else {
         const i = report.interleaved;
         const w = report.wholeRuns;
-        console.log(`Python training loop, epochs of ~${report.epochSeconds} s, ${report.checkpointMB} MB checkpoint saved in place each epoch, project server on ${report.cores} cores`);
+        console.log(`Python training loop, epochs of ~${report.epochSeconds} s, ${report.checkpointMB} MB checkpoint saved in place each epoch, project server on ${report.machine.cpus} cores`);
         console.log(`  interleaved, ${i.triples} triples: slowdown median ${i.slowdownPercent.median} %, mean ${i.slowdownPercent.mean} % (p10 ${i.slowdownPercent.p10}, p90 ${i.slowdownPercent.p90})   (target <= 3 %)`);
-        console.log(`    run-queue wait of the loop: ${i.runQueueWaitMs.hooked} ms over a hooked epoch and the next, ${i.runQueueWaitMs.clean} ms over two clean ones`);
+        console.log(`    run-queue wait of the loop: ${i.runQueueWaitMs.hooked} ms over a hooked epoch and the next, ${i.runQueueWaitMs.clean} ms over twice a clean one`);
         console.log(`  whole runs, ${w.epochs} epochs each way: ${w.loopSeconds.without} s without, ${w.loopSeconds.withHook} s with: slowdown ${w.slowdownPercent} %; per round ${w.slowdownPerRoundPercent.join(', ')} %`);
         console.log(`  epoch() returned in p50 ${report.epochReturnMs.p50} ms, p95 ${report.epochReturnMs.p95} ms, max ${report.epochReturnMs.max} ms over ${report.epochReturnMs.calls} calls   (target p95 <= 5 ms)`);
         console.log(`  recorded ${report.recorded}/${report.recordedExpected}; outbox empty at the end: ${report.flushed}`);
