@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { appendFile, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,7 +108,9 @@ describe('ingestFile', () => {
                 onProgress: () => {
                     if (appended) return;
                     appended = true;
-                    void appendFile(path, 'one more line\n');
+                    // Synchronous, so the bytes are there before the reader (at most `slots`
+                    // chunks ahead of the upload) reaches the end and checks the file again.
+                    appendFileSync(path, 'one more line\n');
                 },
             }),
         );
@@ -150,16 +153,20 @@ describe('ingestFile', () => {
     });
 
     it('retries a changing file when asked to', async () => {
-        const path = await file('settles.bin', randomBytes(4 * CHUNK));
+        // Larger than the ring (3 slots) and appended synchronously at the first progress: the
+        // first attempt cannot have finished reading, so it must see the change and retry. (With
+        // 4 chunks and an async append the read could end first, and the test failed in CI.)
+        const path = await file('settles.bin', randomBytes(12 * CHUNK));
         let appends = 0;
         const result = await ingestFile(path, store, {
             pool,
             retries: 3,
             onProgress: () => {
-                if (appends++ === 0) void appendFile(path, 'late write');
+                if (appends++ === 0) appendFileSync(path, 'late write');
             },
         });
-        expect(result.size).toBe(4 * CHUNK + 'late write'.length);
+        expect(result.size).toBe(12 * CHUNK + 'late write'.length);
+        expect(await listAll(store)).toHaveLength(1);
     });
 
     it('aborts: ABORTED and nothing stored', async () => {
