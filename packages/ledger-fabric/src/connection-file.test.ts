@@ -89,6 +89,17 @@ describe('parseConnectionFile', () => {
         expect(problemsOf('x')).toContain('is not a JSON object');
     });
 
+    it('takes an optional list of endorsing organisations, and refuses an empty, repeated or non-text one', () => {
+        expect(parseConnectionFile(sample()).endorsingOrganizations).toBeUndefined();
+        expect(parseConnectionFile({ ...sample(), endorsingOrganizations: ['Org1MSP', 'Org2MSP'] }).endorsingOrganizations).toEqual(['Org1MSP', 'Org2MSP']);
+        // An organisation the file does not list is allowed: the gateway knows the channel's members.
+        expect(parseConnectionFile({ ...sample(), endorsingOrganizations: ['Org3MSP'] }).endorsingOrganizations).toEqual(['Org3MSP']);
+        expect(problemsOf({ ...sample(), endorsingOrganizations: [] })).toContain('endorsingOrganizations must list the MSP ids');
+        expect(problemsOf({ ...sample(), endorsingOrganizations: 'Org1MSP' })).toContain('or be left out to let the gateway choose');
+        expect(problemsOf({ ...sample(), endorsingOrganizations: ['Org1MSP', ''] })).toContain('endorsingOrganizations must list');
+        expect(problemsOf({ ...sample(), endorsingOrganizations: ['Org1MSP', 'Org1MSP'] })).toContain('endorsingOrganizations names "Org1MSP" twice');
+    });
+
     it('finds an organisation by name or MSP id, the first by default, and lists the others when it is missing', () => {
         const parsed = parseConnectionFile(sample());
         expect(findOrganization(parsed).name).toBe('Org1');

@@ -57,6 +57,13 @@ export interface FabricConnection {
     chaincode: string;
     organizations: FabricOrganization[];
     orderers: FabricEndpoint[];
+    /**
+     * MSP ids of the organisations whose peers endorse every transaction, asked in parallel.
+     * Without it the gateway chooses: it endorses on its own peer first and then asks the others
+     * the policy needs, one endorsement after another (about a fifth slower for a setMany of 100).
+     * Whoever writes the file vouches that these organisations satisfy the endorsement policy.
+     */
+    endorsingOrganizations?: string[];
     /** Folder relative paths were resolved against (the file's folder). */
     baseDir: string;
     /** Where the connection came from, for messages (`connection file /x/connection.json`). */
@@ -226,11 +233,29 @@ export function parseConnectionFile(value: unknown, options: { baseDir?: string;
                 if (parsed) orderers.push(parsed);
             });
     }
+    const endorsingOrganizations = mspIdList(value.endorsingOrganizations, 'endorsingOrganizations', problems);
     if (problems.list.length > 0 || channel === undefined || chaincode === undefined) {
         const list = problems.list.map((p) => `  - ${p.replace(/^\./, '')}`).join('\n');
         throw new TrackerError('INVALID_ARGUMENT', `${source} is not valid; fix:\n${list}`);
     }
-    return { format: CONNECTION_FORMAT, channel, chaincode, organizations, orderers, baseDir, source };
+    return { format: CONNECTION_FORMAT, channel, chaincode, organizations, orderers, ...(endorsingOrganizations && { endorsingOrganizations }), baseDir, source };
+}
+
+/** An optional list of distinct MSP ids (organisations of the channel, listed in the file or not). */
+function mspIdList(value: unknown, path: string, problems: Problems): string[] | undefined {
+    if (value === undefined) return undefined;
+    const hint = 'must list the MSP ids of the organisations whose endorsements satisfy the policy, e.g. ["Org1MSP", "Org2MSP"], or be left out to let the gateway choose';
+    if (!Array.isArray(value) || value.length === 0 || value.some((id) => typeof id !== 'string' || id.trim() === '')) {
+        problems.add(path, hint);
+        return undefined;
+    }
+    const ids = value as string[];
+    const twice = ids.find((id, i) => ids.indexOf(id) !== i);
+    if (twice !== undefined) {
+        problems.add(path, `names ${JSON.stringify(twice)} twice; list each organisation once`);
+        return undefined;
+    }
+    return ids;
 }
 
 /** Reads and validates a connection file; relative paths in it are relative to its folder. */

@@ -31,8 +31,10 @@ export interface ContractPort {
 /**
  * The real port over a connected gateway. Evaluations are pinned to `peerMspId`, the gateway
  * peer's organisation: that peer reported the commits, so reads right after a commit see it.
+ * With `endorsingOrganizations`, every proposal is endorsed by one peer of each of them at once;
+ * without, the gateway endorses on its own peer first and only then asks the others.
  */
-export function gatewayContractPort(gateway: Gateway, contract: Contract, channel: string, peerMspId: string): ContractPort {
+export function gatewayContractPort(gateway: Gateway, contract: Contract, channel: string, peerMspId: string, endorsingOrganizations?: readonly string[]): ContractPort {
     const identity = gateway.getIdentity();
     const creator = new msp.SerializedIdentity();
     creator.setMspid(identity.mspId);
@@ -40,7 +42,7 @@ export function gatewayContractPort(gateway: Gateway, contract: Contract, channe
     const creatorBytes = creator.serializeBinary();
     return {
         async endorse(fn, args, deadline) {
-            const proposal = contract.newProposal(fn, { arguments: [...args] });
+            const proposal = contract.newProposal(fn, { arguments: [...args], ...(endorsingOrganizations && { endorsingOrganizations: [...endorsingOrganizations] }) });
             const transaction = await proposal.endorse(options(deadline));
             return new EndorsedGatewayTransaction(gateway, transaction, channel, creatorBytes);
         },

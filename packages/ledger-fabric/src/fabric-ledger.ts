@@ -144,7 +144,7 @@ class FabricLedgerImpl implements FabricLedger {
         this.#session = parts.session;
         this.#identity = parts.identity;
         this.#timeouts = parts.timeouts;
-        this.#port = gatewayContractPort(parts.session.gateway, parts.session.contract, parts.connection.channel, parts.organization.mspId);
+        this.#port = gatewayContractPort(parts.session.gateway, parts.session.contract, parts.connection.channel, parts.organization.mspId, parts.connection.endorsingOrganizations);
         this.#runner = new TransactionRunner(this.#port, { timeouts: parts.timeouts, conflictRetries: parts.conflictRetries, backoffMs: 50, peer: parts.session.label });
         if (parts.coalesce) {
             this.#coalescer = new SetCoalescer((fn, input, signal) => this.#run(fn, [input], signal), parts.coalesce);

@@ -40,6 +40,16 @@ describe('translateGatewayError', () => {
         expect(slow.code).toBe('TIMEOUT');
     });
 
+    it('says which connection-file field to check when a named endorsing organisation has no known peer', () => {
+        const error = new GatewayError({ code: grpcStatus.UNAVAILABLE, message: '14 UNAVAILABLE: failed to find any endorsing peers for org(s): Org3MSP', details: [], cause: cause(14) });
+        const translated = translateGatewayError(error, ctx);
+        expect(translated.code).toBe('LEDGER_UNAVAILABLE');
+        expect(translated.message).toContain('"endorsingOrganizations"');
+        expect(translated.message).toContain('Org3MSP');
+        expect(translated.message).not.toContain('cannot reach the Fabric peer');
+        expect(translated.transactionId).toBeUndefined();
+    });
+
     it('marks an error under a transaction the orderers may have as outcome unknown, with its id', () => {
         const error = new GatewayError({ code: grpcStatus.UNAVAILABLE, message: 'no orderers could successfully process transaction', details: [], cause: cause(14) });
         const translated = translateGatewayError(error, { ...ctx, outcomeUnknownTxId: 'tx9' });

@@ -116,6 +116,10 @@ export function translateGatewayError(error: unknown, ctx: GatewayCallContext): 
     const text = describe(error);
     switch (code) {
         case grpcStatus.UNAVAILABLE:
+            if (/failed to find any endorsing peers for org/i.test(text)) {
+                // Asked before any endorsement: nothing was sent to a peer, let alone recorded.
+                return withOutcome('LEDGER_UNAVAILABLE', `${what}: the gateway peer knows no peer of an organisation named in the connection file's "endorsingOrganizations" (${text}); that organisation's peer is down or just started and not yet known through gossip (retry in a few seconds), or the MSP id there is wrong (fix it, or remove the field to let the gateway choose); ${NETWORK_HINT}.`, error, ctx);
+            }
             if (/no orderers could successfully process|orderer/i.test(text)) {
                 return withOutcome('LEDGER_UNAVAILABLE', `${what}: the ordering service did not accept the transaction (${text}); ${NETWORK_HINT} (are the orderers up and is there a Raft leader?).`, error, ctx);
             }

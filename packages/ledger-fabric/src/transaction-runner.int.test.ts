@@ -8,8 +8,10 @@ import { status as grpcStatus } from '@grpc/grpc-js';
 import { GatewayError } from '@hyperledger/fabric-gateway';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page, ProvenanceRecord } from '@hyperprov/chaincode/protocol';
+import { TrackerError } from '@hyperprov/errors';
 import { decodeBlock } from './block-content.js';
-import type { ContractPort, EndorsedTransaction } from './contract-port.js';
+import { translateGatewayError } from './gateway-errors.js';
+import { gatewayContractPort, type ContractPort, type EndorsedTransaction } from './contract-port.js';
 import type { PeerSession } from './peer-session.js';
 import { TransactionRunner } from './transaction-runner.js';
 import { openRawPort, recordInput, runPrefix, testConnection } from './testing/fixtures.js';
@@ -88,6 +90,30 @@ describe('TransactionRunner on Fabric', () => {
         expect(codes[0]).toBe(0);
         expect(codes.length).toBeGreaterThanOrEqual(2);
         expect(codes.slice(1).every((c) => c === 9)).toBe(true);
+    });
+
+    it('endorses on the organisations it names; one without a known peer is a clear LEDGER_UNAVAILABLE and nothing is recorded', async () => {
+        const connection = await testConnection();
+        const named = (orgs: string[]) => gatewayContractPort(session.gateway, session.contract, connection.channel, 'Org1MSP', orgs);
+        const key = `${runPrefix('orgs')}/k`;
+        // Both organisations, asked at once: MAJORITY of two is met.
+        const committed = await runner(named(['Org1MSP', 'Org2MSP'])).run('set', [recordInput(key)]);
+        expect((await evaluate<ProvenanceRecord>('get', [key])).id).toBe(committed.transactionId);
+        expect(await session.queries.validationCode(committed.transactionId)).toBe(0);
+        const error = await runner(named(['Org1MSP', 'Org9MSP'])).run('set', [recordInput(`${key}-unknown-org`)]).then(
+            () => undefined,
+            (e: unknown) => e,
+        );
+        expect(error).toBeInstanceOf(TrackerError);
+        expect((error as TrackerError).code).toBe('LEDGER_UNAVAILABLE');
+        expect((error as TrackerError).message).toContain('"endorsingOrganizations"');
+        expect((error as TrackerError).message).toContain('Org9MSP');
+        expect((error as TrackerError).transactionId).toBeUndefined();
+        const missing = await port.evaluate('get', [`${key}-unknown-org`], new Date(Date.now() + 15_000)).then(
+            () => 'found',
+            (e: unknown) => translateGatewayError(e, { fn: 'get', peer: session.label }).code,
+        );
+        expect(missing).toBe('NOT_FOUND');
     });
 
     it('when the orderers lost the transaction, sends the same one again and it commits once', async () => {

@@ -58,6 +58,8 @@ export interface FabricConnection {
     chaincode: string;
     organizations: ConnectionOrganization[];
     orderers: ConnectionOrderer[];
+    /** Every organisation: MAJORITY endorsement of two needs both, and the gateway then asks both at once. */
+    endorsingOrganizations: string[];
 }
 
 export function connectionFile(dir: string): string {
@@ -109,6 +111,9 @@ export function buildConnection(dir: string, basePort: number): FabricConnection
                 operationsUrl: `http://127.0.0.1:${ports.operations}`,
             };
         }),
+        // Named, the gateway endorses on both peers at once instead of on its own peer first and
+        // then the other's: a setMany of 100 commits about a fifth sooner (bench/fabric.mjs).
+        endorsingOrganizations: ORGS.map((org) => org.mspId),
     };
 }
 

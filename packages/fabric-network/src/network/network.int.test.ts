@@ -64,7 +64,7 @@ describe('a network from an empty folder', () => {
 
     it('writes the connection file in the agreed format', async () => {
         const connection = JSON.parse(await readFile(join(dir, 'connection.json'), 'utf8')) as FabricConnection;
-        expect(connection).toMatchObject({ format: 'hyperprov-fabric-connection/1', channel: 'hyperprov', chaincode: 'hyperprov' });
+        expect(connection).toMatchObject({ format: 'hyperprov-fabric-connection/1', channel: 'hyperprov', chaincode: 'hyperprov', endorsingOrganizations: ['Org1MSP', 'Org2MSP'] });
         expect(connection.organizations.map((o) => [o.name, o.mspId, o.peers[0]?.endpoint, o.ca.url, o.ca.caName])).toEqual([
             ['Org1', 'Org1MSP', '127.0.0.1:20030', 'https://127.0.0.1:20050', 'ca-org1'],
             ['Org2', 'Org2MSP', '127.0.0.1:20040', 'https://127.0.0.1:20060', 'ca-org2'],
