@@ -44,8 +44,9 @@ const { values: args } = parseArgs({
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 // argv: mode ('calibrate' | 'plain' | 'hook' | 'interleaved'), epochs, MB, steps per epoch, project.
-// Prints one JSON line: per epoch its seconds (steps + save + hook call), whether it was hooked,
-// and the run-queue wait in ms; the hook calls' return times in ms.
+// Prints one JSON line: per epoch its seconds (steps + save + hook call) and those of its steps
+// and its save alone, whether it was hooked, and the run-queue wait in ms; the hook calls'
+// return times in ms.
 const LOOP = String.raw`
 import json, os, sys, time
 sys.path.insert(0, os.environ['HYPERPROV_CLIENT'])
@@ -74,14 +75,16 @@ for epoch in range(epochs):
     hooked = mode == 'hook' or (mode == 'interleaved' and epoch % 3 == 0)
     q0 = runq_ms(); t0 = time.perf_counter()
     work(steps)
+    t1 = time.perf_counter()
     weights[epoch % len(weights)] ^= 0xff
     with open(path, 'wb') as f:   # in place, same name, as Keras save does
         f.write(weights)
+    t2 = time.perf_counter()
     if hooked:
         called = time.perf_counter()
         hyperprov.epoch(path, epoch=epoch, metrics={'loss': 1 / (epoch + 1)}, params={'lr': 1e-3}, run=os.environ['BENCH_RUN'], key='models/bench', project=project)
         returns.append((time.perf_counter() - called) * 1000)
-    rows.append({'s': time.perf_counter() - t0, 'hooked': hooked, 'runq': runq_ms() - q0})
+    rows.append({'s': time.perf_counter() - t0, 'work': t1 - t0, 'save': t2 - t1, 'hooked': hooked, 'runq': runq_ms() - q0})
 flushed = hyperprov.flush(timeout=600) if mode != 'plain' else None
 print(json.dumps({'rows': rows, 'returns': returns, 'flushed': bool(flushed and flushed.get('done'))}))
 `;
@@ -132,11 +135,19 @@ try {
         recordedExpected += result.returns.length;
     }
 
-    const whole = { without: 0, withHook: 0, perRound: [] };
+    // Beside the totals, the steps and the saves apart: a slower loop (the server's memory traffic
+    // beside it) and a slower save (the page cache and disk shared with the server's snapshot
+    // copy and fsync) have different cures.
+    const whole = { without: 0, withHook: 0, perRound: [], work: { without: 0, withHook: 0 }, save: { without: 0, withHook: 0 } };
     for (let round = 0; round < Number(args.rounds); round++) {
-        const plain = sum(run('plain', Number(args['whole-epochs']), `p${round}`).rows.map((r) => r.s));
+        const plainRun = run('plain', Number(args['whole-epochs']), `p${round}`);
+        const plain = sum(plainRun.rows.map((r) => r.s));
         const hookedRun = run('hook', Number(args['whole-epochs']), `w${round}`);
         const hooked = sum(hookedRun.rows.map((r) => r.s));
+        for (const part of ['work', 'save']) {
+            whole[part].without += sum(plainRun.rows.map((r) => r[part]));
+            whole[part].withHook += sum(hookedRun.rows.map((r) => r[part]));
+        }
         whole.without += plain;
         whole.withHook += hooked;
         whole.perRound.push(round2(((hooked - plain) / plain) * 100));
@@ -162,6 +173,8 @@ try {
             loopSeconds: { without: round2(whole.without), withHook: round2(whole.withHook) },
             slowdownPercent: round2(((whole.withHook - whole.without) / whole.without) * 100),
             slowdownPerRoundPercent: whole.perRound,
+            stepsSeconds: { without: round2(whole.work.without), withHook: round2(whole.work.withHook), slowdownPercent: round2(((whole.work.withHook - whole.work.without) / whole.work.without) * 100) },
+            savesSeconds: { without: round2(whole.save.without), withHook: round2(whole.save.withHook) },
         },
         epochReturnMs: { calls: returns.length, p50: round2(pct(returns, 50)), p95: round2(pct(returns, 95)), max: round2(Math.max(...returns)) },
         recorded,
@@ -177,6 +190,7 @@ try {
         console.log(`  interleaved, ${i.triples} triples: slowdown median ${i.slowdownPercent.median} %, mean ${i.slowdownPercent.mean} % (p10 ${i.slowdownPercent.p10}, p90 ${i.slowdownPercent.p90})   (target <= 3 %)`);
         console.log(`    run-queue wait of the loop: ${i.runQueueWaitMs.hooked} ms over a hooked epoch and the next, ${i.runQueueWaitMs.clean} ms over twice a clean one`);
         console.log(`  whole runs, ${w.epochs} epochs each way: ${w.loopSeconds.without} s without, ${w.loopSeconds.withHook} s with: slowdown ${w.slowdownPercent} %; per round ${w.slowdownPerRoundPercent.join(', ')} %`);
+        console.log(`    of which the steps ${w.stepsSeconds.without} s without, ${w.stepsSeconds.withHook} s with (${w.stepsSeconds.slowdownPercent} %); the saves ${w.savesSeconds.without} s without, ${w.savesSeconds.withHook} s with`);
         console.log(`  epoch() returned in p50 ${report.epochReturnMs.p50} ms, p95 ${report.epochReturnMs.p95} ms, max ${report.epochReturnMs.max} ms over ${report.epochReturnMs.calls} calls   (target p95 <= 5 ms)`);
         console.log(`  recorded ${report.recorded}/${report.recordedExpected}; outbox empty at the end: ${report.flushed}`);
     }
