@@ -63,6 +63,8 @@ export interface EpochTarget {
     /** Records a file inside the outbox (the project-file guard does not apply to snapshots). */
     recordSnapshot(file: string, options: RecordFileOptions): Promise<RecordResult>;
     recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult>;
+    /** recordDataset of a snapshot directory the outbox owns and deletes after (its files may be adopted by the store). */
+    recordSnapshotDir(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult>;
     resolve(keyOrId: string): Promise<ProvenanceRecord>;
     history(key: string, options?: PageOptions): Promise<Page<ProvenanceRecord>>;
 }
@@ -188,7 +190,7 @@ export async function recordEntry(target: EpochTarget, entry: EntryFile, snapsho
     const record =
         entry.source.kind === 'file'
             ? (await target.recordSnapshot(snapshot, { key: entry.key, dependencies, meta, type, signal })).record
-            : (await target.recordDataset(snapshot, { key: entry.key, upload: true, dependencies, meta, type, signal })).record;
+            : (await target.recordSnapshotDir(snapshot, { key: entry.key, upload: true, dependencies, meta, type, signal })).record;
     return { ...base, record, ...(previous !== undefined && { previous }), duplicate: false };
 }
 

@@ -14,6 +14,7 @@ import { isTrackerError } from '@hyperprov/errors';
 import { createHashPool, openHashCache, type HashCache, type HashPool } from '../hashing/index.js';
 import { createLocalIdentity } from '@hyperprov/ledger';
 import { openEmbeddedLedger, type EmbeddedLedger } from '@hyperprov/ledger-embedded';
+import { ingestOwnedFile } from '../pipeline/adopt.js';
 import { ingestFile } from '../pipeline/ingest.js';
 import { readDatasetObjects } from './dataset-objects.js';
 import { serializeManifest } from './manifest.js';
@@ -156,6 +157,35 @@ describe('prepareDatasetRecord', () => {
         const next = (await prepareDatasetRecord(dir, options('datasets/pets-up', { upload: true, ingest: ingestFile }))) as DatasetChanged;
         expect(next.upload).toMatchObject({ transferred: 1, skipped: 5, bytes: 4 });
         await commit(next);
+    });
+
+    it('adopting (a snapshot directory the store links in): each file is read once, though the latest version\'s files are in this store', async () => {
+        // Snapshot directories are written just before they are recorded: young files, which the
+        // hash cache does not take, so a scan first would mean a second read of every file.
+        const snapshot = async (files: Array<[string, string]>): Promise<string> => {
+            const dir = path.join(base, `snap${n++}`);
+            for (const [rel, content] of files) {
+                await mkdir(path.dirname(path.join(dir, rel)), { recursive: true });
+                await writeFile(path.join(dir, rel), content);
+            }
+            return dir;
+        };
+        const adopting = (key: string) => options(key, { upload: true, ingest: ingestOwnedFile, adopting: true });
+        await commit(await prepareDatasetRecord(await snapshot(FILES), adopting('models/hf-ckpt')));
+        const next = await snapshot([...FILES, ['model-00002.safetensors', 'new shard']]);
+        let reads = pool.stats.filesRead;
+        const changed = (await prepareDatasetRecord(next, adopting('models/hf-ckpt'))) as DatasetChanged;
+        expect(changed.status).toBe('changed');
+        expect(pool.stats.filesRead - reads).toBe(FILES.length + 1);
+        expect(changed.upload).toMatchObject({ transferred: 1, bytes: 'new shard'.length });
+        const record = await commit(changed);
+        const pointers = await readDatasetObjects(record, store);
+        for (const entry of changed.manifest.entries) expect(pointers.has(entry.sha256), entry.path).toBe(true);
+        // The same content again: still one read each, and the latest record stands.
+        reads = pool.stats.filesRead;
+        const same = await prepareDatasetRecord(await snapshot([...FILES, ['model-00002.safetensors', 'new shard']]), adopting('models/hf-ckpt'));
+        expect(same.status).toBe('unchanged');
+        expect(pool.stats.filesRead - reads).toBe(FILES.length + 1);
     });
 
     it('records a new version for new meta or dependencies on the same bytes, and not for a re-run without them', async () => {

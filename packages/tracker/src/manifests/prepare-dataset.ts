@@ -51,6 +51,13 @@ export interface PrepareDatasetOptions extends ScanOptions {
     upload?: boolean;
     /** Required with `upload`: `ingestFile` from pipeline/ingest.ts. */
     ingest?: DatasetIngest;
+    /**
+     * With `upload`: `ingest` adopts the files (the tracker's own snapshot directory, whose files
+     * become the objects by a link), so uploading costs one read of each file and no copy. They
+     * are then ingested at once, in one read, even when the latest record's files are in this
+     * store, instead of a scan first and a second read of whatever changed.
+     */
+    adopting?: boolean;
     /** Record ids the dataset was made from. Non-empty and different from the previous version's: a new version even if no file changed. */
     dependencies?: readonly string[];
     /**
@@ -123,8 +130,9 @@ export async function prepareDatasetRecord(dir: string, options: PrepareDatasetO
     let manifest: DatasetManifest;
     let skipped: SkippedEntry[];
     let uploaded: Map<string, IngestResult> | undefined;
-    if (upload && !filesHere) {
-        // The files must go to this store whatever the scan says: hash them while uploading, one read each.
+    if (upload && (!filesHere || options.adopting === true)) {
+        // The files must go to this store whatever the scan says (or going there costs no more
+        // than the scan): hash them while uploading, one read each.
         ({ manifest, skipped, outcomes: uploaded } = await ingestAll(dir, options));
     } else {
         ({ manifest, skipped } = await scanDataset(dir, options));

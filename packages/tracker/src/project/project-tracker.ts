@@ -167,16 +167,27 @@ export class ProjectTracker implements Tracker {
         }
     }
 
-    async recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
+    recordDataset(dir: string, options: RecordDatasetOptions): Promise<RecordDatasetResult> {
+        return this.#recordDataset(dir, options, false);
+    }
+
+    /**
+     * `owned`: the directory is the tracker's own (an epoch's snapshot of a checkpoint directory,
+     * deleted after): the store may adopt its files, as it does a snapshot file, instead of
+     * copying their bytes again. Never for a user's directory: an adopted file shares its inode
+     * with the object, so a later write to the file would change the stored bytes.
+     */
+    async #recordDataset(dir: string, options: RecordDatasetOptions, owned: boolean): Promise<RecordDatasetResult> {
         const { signal } = options;
         // A missing directory is said before the hash workers start: a process that exits while
         // workers are still starting can crash inside Node (piscina, v8 ToLocalChecked).
         await (await import('../manifests/index.js')).datasetRoot(dir);
-        const [store, hashing, manifests, { ingestFile }] = await Promise.all([
+        const [store, hashing, manifests, { ingestFile }, { ingestOwnedFile }] = await Promise.all([
             this.#stores.open(this.#storeUrl),
             this.#hashing(),
             import('../manifests/index.js'),
             import('../pipeline/ingest.js'),
+            import('../pipeline/adopt.js'),
         ]);
         const dependencies = await resolveDependencies(this.client, [...(options.dependencies ?? [])], signal);
         const result = await manifests.prepareDatasetRecord(dir, {
@@ -195,7 +206,8 @@ export class ProjectTracker implements Tracker {
             pool: hashing.pool,
             cache: hashing.cache,
             upload: options.upload ?? false,
-            ingest: ingestFile,
+            ingest: owned ? ingestOwnedFile : ingestFile,
+            adopting: owned,
             dependencies,
             ...(options.meta !== undefined && { meta: options.meta }),
             ...(options.type !== undefined && { type: options.type }),
@@ -343,6 +355,7 @@ export class ProjectTracker implements Tracker {
                 projectDir: this.projectDir,
                 recordSnapshot: (file, options) => this.#recordFile(file, options, true),
                 recordDataset: (dir, options) => this.recordDataset(dir, options),
+                recordSnapshotDir: (dir, options) => this.#recordDataset(dir, options, true),
                 resolve: (keyOrId) => this.resolve(keyOrId),
                 history: (key, options) => this.history(key, options),
             },
