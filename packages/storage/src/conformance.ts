@@ -376,6 +376,8 @@ export function describeObjectStoreConformance(
                 const bytes = randomBytes(largeSize);
                 const file = await adoptable(ctx, bytes);
                 if (file === undefined) return;
+                // A store that can say beforehand must not refuse a file it adopts.
+                if (store.canAdopt !== undefined) expect(await store.canAdopt(file)).toBe(true);
                 const result = await store.adopt!(file, { checksum: sha256(bytes), size: bytes.byteLength });
                 expect(result).toMatchObject({ checksum: sha256(bytes), size: bytes.byteLength, skipped: false });
                 expect(sha256(await readAll(await store.get(result!.pointer)))).toBe(sha256(bytes));

@@ -134,6 +134,16 @@ class LocalStore implements ObjectStore {
         return this.#inFlight.track(() => this.#put(body, options), () => discardBody(body));
     }
 
+    canAdopt(file: string): Promise<boolean> {
+        return this.#inFlight.track(async () => {
+            await this.#init();
+            // A hard link needs one file system; anything else (no such file, no links there) is
+            // for adopt itself to find and report.
+            const [source, temp] = await Promise.all([stat(file).catch(() => undefined), stat(this.#tempDir)]);
+            return source === undefined || source.dev === temp.dev;
+        });
+    }
+
     adopt(file: string, options: AdoptOptions): Promise<PutResult | undefined> {
         return this.#inFlight.track(() => this.#adopt(file, options));
     }

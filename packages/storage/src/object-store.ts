@@ -91,6 +91,12 @@ export interface ObjectStore extends AsyncDisposable {
      * cannot be adopted (another file system, no hard links there): then `put` its bytes instead.
      */
     adopt?(file: string, options: AdoptOptions): Promise<PutResult | undefined>;
+    /**
+     * Optional, with `adopt`: false when `adopt` certainly cannot take `file` (it is on another
+     * file system), found without linking anything, so a caller can skip hashing the file for it
+     * and `put` the bytes in one read instead. True does not promise that `adopt` succeeds.
+     */
+    canAdopt?(file: string): Promise<boolean>;
     /** Streams an object's bytes. Rejects with NOT_FOUND if absent. */
     get(pointer: string, options?: GetOptions): Promise<Readable>;
     /** Rejects with NOT_FOUND if absent. */

@@ -68,9 +68,13 @@ describe('ingest of an owned file', { timeout: 60_000 }, () => {
         try {
             if (shm === undefined || (await stat(shm)).dev === (await stat(dir)).dev) ctx.skip();
             const elsewhere = createLocalStore({ root: shm! });
+            expect(await elsewhere.canAdopt(file)).toBe(false);
+            const hashedBefore = pool.stats.bytesHashed;
             const result = await ingestOwnedFile(file, elsewhere, { pool });
             expect(result).toMatchObject({ checksum, skipped: false });
             expect((await readFile(join(shm!, result.pointer))).equals(bytes)).toBe(true);
+            // One pass: the put's, not a hash for an adopt that could not happen and then the put's.
+            expect(pool.stats.bytesHashed - hashedBefore).toBe(bytes.byteLength);
             await elsewhere.close();
         } finally {
             if (shm !== undefined) await rm(shm, { recursive: true, force: true });
