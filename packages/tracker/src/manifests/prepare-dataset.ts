@@ -53,9 +53,10 @@ export interface PrepareDatasetOptions extends ScanOptions {
     ingest?: DatasetIngest;
     /**
      * With `upload`: `ingest` adopts the files (the tracker's own snapshot directory, whose files
-     * become the objects by a link), so uploading costs one read of each file and no copy. They
-     * are then ingested at once, in one read, even when the latest record's files are in this
-     * store, instead of a scan first and a second read of whatever changed.
+     * become the objects by a link; a store that cannot link gets them put in the same one read),
+     * so uploading costs no more than the scan. They are then ingested at once, in one read, even
+     * when the latest record's files are in this store, instead of a scan first and a second read
+     * of whatever changed.
      */
     adopting?: boolean;
     /** Record ids the dataset was made from. Non-empty and different from the previous version's: a new version even if no file changed. */
