@@ -9,13 +9,20 @@
 // - interleaved (the headline): one process saves every epoch and calls the hook every third
 //   epoch. A hook's cost lands in its own epoch (the call) and the next one (the server's work
 //   beside the loop); the third epoch is clean. Per triple, (hooked + next - 2 * clean) / clean is
-//   the slowdown a loop hooked every epoch would see. The three epochs run seconds apart, which
-//   cancels drift between runs; on the 2-core VM of 2026-12-04 the CPU speed also drifted by
-//   ±20 % from second to second, so single triples spread from -18 % to +41 % and only many
-//   triples' median means anything.
+//   the slowdown a loop hooked every epoch would see. Triples alternate hooked-next-clean and
+//   clean-hooked-next, so a steady drift lands on both sides of the clean epoch. The three epochs
+//   run seconds apart, which cancels drift between runs; on the 2-core VM of 2026-12-04 the CPU
+//   speed also drifted by ±20 % from second to second, so single triples spread from -18 % to
+//   +41 % and only many triples' median means anything.
 // - whole runs: the same loop with the hook after every save against without it, alternating
-//   processes with the same number of steps (calibrated once). This is the literal comparison,
-//   but between processes that drift, so its per-round figures are printed to show the spread.
+//   processes with the same number of steps (calibrated once), the hooked one first in every
+//   other round. This is the literal comparison, but between processes that drift, so its
+//   per-round figures are printed to show the spread.
+// On that VM, work on the other core hardly slows the loop (bench/neighbour-interference.mjs:
+// 0.25 s slices with and without a neighbour process, median of 60 pairs, two runs): spinning,
+// copying memory or hashing -0.3 … +0.2 %, writing and fsyncing 94 MB back to back +0.2 / +1.1 %,
+// no neighbour -1.4 / 0 %. What the hook costs the loop is then its own thread's share: the call,
+// the client's threads in the process (printed) and the run-queue wait (printed).
 //
 // Also prints the loop thread's run-queue wait (/proc/thread-self/schedstat): time it was ready
 // to run but the CPU was taken, the part of a slowdown the server can cause directly.
@@ -48,7 +55,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 // and its save alone, whether it was hooked, and the run-queue wait in ms; the hook calls'
 // return times in ms.
 const LOOP = String.raw`
-import json, os, sys, time
+import json, os, sys, threading, time
 sys.path.insert(0, os.environ['HYPERPROV_CLIENT'])
 def work(n):
     x = 0
@@ -72,7 +79,9 @@ path = os.path.join(project, 'out', 'model.keras')
 os.makedirs(os.path.dirname(path), exist_ok=True)
 rows, returns = [], []
 for epoch in range(epochs):
-    hooked = mode == 'hook' or (mode == 'interleaved' and epoch % 3 == 0)
+    # Interleaved: triples alternate hooked-next-clean and clean-hooked-next, so a steady drift
+    # of the CPU's speed weighs on the clean epoch as often from before as from after.
+    hooked = mode == 'hook' or (mode == 'interleaved' and epoch % 3 == (epoch // 3) % 2)
     q0 = runq_ms(); t0 = time.perf_counter()
     work(steps)
     t1 = time.perf_counter()
@@ -85,8 +94,22 @@ for epoch in range(epochs):
         hyperprov.epoch(path, epoch=epoch, metrics={'loss': 1 / (epoch + 1)}, params={'lr': 1e-3}, run=os.environ['BENCH_RUN'], key='models/bench', project=project)
         returns.append((time.perf_counter() - called) * 1000)
     rows.append({'s': time.perf_counter() - t0, 'work': t1 - t0, 'save': t2 - t1, 'hooked': hooked, 'runq': runq_ms() - q0})
+def other_threads_cpu_ms():
+    # CPU time of this process's threads but the loop's (the client's sender thread), before
+    # flush() makes them work on the loop's behalf.
+    me, total = threading.get_native_id(), 0.0
+    for tid in os.listdir('/proc/self/task'):
+        if int(tid) == me:
+            continue
+        try:
+            with open(f'/proc/self/task/{tid}/schedstat') as f:
+                total += int(f.read().split()[0]) / 1e6
+        except OSError:
+            pass
+    return total
+others = other_threads_cpu_ms()
 flushed = hyperprov.flush(timeout=600) if mode != 'plain' else None
-print(json.dumps({'rows': rows, 'returns': returns, 'flushed': bool(flushed and flushed.get('done'))}))
+print(json.dumps({'rows': rows, 'returns': returns, 'othersCpuMs': others, 'flushed': bool(flushed and flushed.get('done'))}))
 `;
 
 const pct = (values, p) => {
@@ -125,7 +148,8 @@ try {
     for (let round = 0; round < Number(args.rounds); round++) {
         const result = run('interleaved', Number(args.epochs) * 3, `i${round}`);
         for (let at = 0; at + 2 < result.rows.length; at += 3) {
-            const [hooked, next, clean] = result.rows.slice(at, at + 3);
+            const triple = result.rows.slice(at, at + 3);
+            const [hooked, next, clean] = (at / 3) % 2 === 0 ? triple : [triple[1], triple[2], triple[0]];
             triples.push(((hooked.s + next.s - 2 * clean.s) / clean.s) * 100);
             runqHooked.push(hooked.runq + next.runq);
             runqClean.push(2 * clean.runq);
@@ -138,11 +162,15 @@ try {
     // Beside the totals, the steps and the saves apart: a slower loop (the server's memory traffic
     // beside it) and a slower save (the page cache and disk shared with the server's snapshot
     // copy and fsync) have different cures.
-    const whole = { without: 0, withHook: 0, perRound: [], work: { without: 0, withHook: 0 }, save: { without: 0, withHook: 0 } };
+    const whole = { without: 0, withHook: 0, perRound: [], work: { without: 0, withHook: 0 }, save: { without: 0, withHook: 0 }, othersCpuMs: 0 };
     for (let round = 0; round < Number(args.rounds); round++) {
+        // Odd rounds run the hooked loop first: a CPU that speeds up or slows down over the
+        // minutes of the bench then favours neither (the order was fixed before, plain first).
+        const hookFirst = round % 2 === 1;
+        const hookedFirst = hookFirst ? run('hook', Number(args['whole-epochs']), `w${round}`) : undefined;
         const plainRun = run('plain', Number(args['whole-epochs']), `p${round}`);
         const plain = sum(plainRun.rows.map((r) => r.s));
-        const hookedRun = run('hook', Number(args['whole-epochs']), `w${round}`);
+        const hookedRun = hookedFirst ?? run('hook', Number(args['whole-epochs']), `w${round}`);
         const hooked = sum(hookedRun.rows.map((r) => r.s));
         for (const part of ['work', 'save']) {
             whole[part].without += sum(plainRun.rows.map((r) => r[part]));
@@ -152,6 +180,7 @@ try {
         whole.withHook += hooked;
         whole.perRound.push(round2(((hooked - plain) / plain) * 100));
         returns.push(...hookedRun.returns);
+        whole.othersCpuMs += hookedRun.othersCpuMs;
         flushed &&= hookedRun.flushed;
         recordedExpected += hookedRun.returns.length;
     }
@@ -175,6 +204,8 @@ try {
             slowdownPerRoundPercent: whole.perRound,
             stepsSeconds: { without: round2(whole.work.without), withHook: round2(whole.work.withHook), slowdownPercent: round2(((whole.work.withHook - whole.work.without) / whole.work.without) * 100) },
             savesSeconds: { without: round2(whole.save.without), withHook: round2(whole.save.withHook) },
+            // The client's threads in the training process, per hooked epoch (they share its GIL).
+            clientThreadsCpuMsPerEpoch: round2(whole.othersCpuMs / (Number(args['whole-epochs']) * Number(args.rounds))),
         },
         epochReturnMs: { calls: returns.length, p50: round2(pct(returns, 50)), p95: round2(pct(returns, 95)), max: round2(Math.max(...returns)) },
         recorded,
@@ -191,6 +222,7 @@ try {
         console.log(`    run-queue wait of the loop: ${i.runQueueWaitMs.hooked} ms over a hooked epoch and the next, ${i.runQueueWaitMs.clean} ms over twice a clean one`);
         console.log(`  whole runs, ${w.epochs} epochs each way: ${w.loopSeconds.without} s without, ${w.loopSeconds.withHook} s with: slowdown ${w.slowdownPercent} %; per round ${w.slowdownPerRoundPercent.join(', ')} %`);
         console.log(`    of which the steps ${w.stepsSeconds.without} s without, ${w.stepsSeconds.withHook} s with (${w.stepsSeconds.slowdownPercent} %); the saves ${w.savesSeconds.without} s without, ${w.savesSeconds.withHook} s with`);
+        console.log(`    the client's threads in the training process used ${w.clientThreadsCpuMsPerEpoch} ms of CPU per hooked epoch`);
         console.log(`  epoch() returned in p50 ${report.epochReturnMs.p50} ms, p95 ${report.epochReturnMs.p95} ms, max ${report.epochReturnMs.max} ms over ${report.epochReturnMs.calls} calls   (target p95 <= 5 ms)`);
         console.log(`  recorded ${report.recorded}/${report.recordedExpected}; outbox empty at the end: ${report.flushed}`);
     }
