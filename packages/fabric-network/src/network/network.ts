@@ -33,7 +33,7 @@ export interface StartOptions {
     basePort?: number;
     /** FABRIC_LOGGING_SPEC of orderers and peers, fixed when the network is created (default: warning, Raft at info). */
     loggingSpec?: string;
-    /** The orderers' BatchTimeout in ms, fixed when the network is created (default 100); ignored when resuming. */
+    /** The orderers' BatchTimeout in ms, fixed when the network is created (default DEFAULT_BATCH_TIMEOUT_MS, 10); ignored when resuming. */
     batchTimeoutMs?: number;
     env?: NodeJS.ProcessEnv;
     log?: Log;
