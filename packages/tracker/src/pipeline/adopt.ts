@@ -14,7 +14,8 @@ import { fromStoreError } from '../stores/store-errors.js';
 export async function ingestOwnedFile(path: string, store: ObjectStore, options: IngestOptions): Promise<IngestResult> {
     // A store on another file system is asked first: hashing for an adopt that cannot happen
     // would read the file twice (the hash, then the put's own pass).
-    if (store.adopt === undefined || (store.canAdopt !== undefined && !(await store.canAdopt(path)))) return ingestFile(path, store, options);
+    // (A failed question is no answer: adopt then finds and reports the problem itself.)
+    if (store.adopt === undefined || (store.canAdopt !== undefined && !(await store.canAdopt(path).catch(() => true)))) return ingestFile(path, store, options);
     const { pool, signal } = options;
     // Workers up first: a cold pool hashes on this thread, which in a trainer is the training loop.
     await pool.ready().catch(() => undefined);
