@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark: what recording a checkpoint directory costs in bytes moved, through tracker.epoch()
 // on the default local store: a Hugging Face style `checkpoint-N/` with --shards safetensors
-// shards of --mb MB each and a trainer state file, a new directory per epoch as the HF Trainer
+// shards of --mb MiB each and a trainer state file, a new directory per epoch as the HF Trainer
 // writes them. Per epoch, from this process's /proc/self/io: bytes written to storage
 // (write_bytes), bytes read through read calls (rchar, page cache included), and CPU seconds; and
 // the wall time from the call to the commit. The outbox snapshots the directory (one copy) and
@@ -15,6 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { initTracker, openTracker } from '@hyperprov/tracker';
+import { measure } from './data-path/lib/measure.mjs';
 import { machineInfo } from './lib/ledger-workload.mjs';
 
 const { values: args } = parseArgs({
@@ -46,17 +47,13 @@ try {
             }
             await writeFile(path.join(checkpoint, 'trainer_state.json'), JSON.stringify({ global_step: epoch }));
             const before = await io();
-            const cpu = process.cpuUsage();
-            const started = performance.now();
-            await (await tracker.epoch({ model: checkpoint, key: 'models/hf', epoch })).committed;
-            const ms = performance.now() - started;
+            const { seconds, cpuSeconds } = await measure(async () => (await tracker.epoch({ model: checkpoint, key: 'models/hf', epoch })).committed);
             const after = await io();
-            const used = process.cpuUsage(cpu);
             epochs.push({
-                ms: Math.round(ms),
+                ms: Math.round(seconds * 1000),
                 writtenMB: Math.round((after.write_bytes - before.write_bytes) / MB),
                 readMB: Math.round((after.rchar - before.rchar) / MB),
-                cpuSeconds: +((used.user + used.system) / 1e6).toFixed(2),
+                cpuSeconds: +cpuSeconds.toFixed(2),
             });
         }
     } finally {

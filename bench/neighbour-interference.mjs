@@ -14,7 +14,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { machineInfo } from './lib/ledger-workload.mjs';
+import { machineInfo, percentile } from './lib/ledger-workload.mjs';
+import { PYTHON_WORK } from './lib/python-work.mjs';
 
 const { values: args } = parseArgs({ options: { pairs: { type: 'string', default: '60' }, 'slice-s': { type: 'string', default: '0.25' }, json: { type: 'boolean', default: false } } });
 const NEIGHBOURS = ['none', 'spin', 'mem', 'sha', 'fsync'];
@@ -22,11 +23,7 @@ const NEIGHBOURS = ['none', 'spin', 'mem', 'sha', 'fsync'];
 // argv: neighbour, pairs, slice seconds, scratch dir. Prints one JSON line: per pair, the slowdown in %.
 const LOOP = String.raw`
 import hashlib, json, multiprocessing as mp, os, sys, time
-def work(n):
-    x = 0
-    for i in range(n):
-        x = (x * 1664525 + 1013904223 + i) % 4294967296
-    return x
+${PYTHON_WORK}
 def neighbour(flag, kind, scratch):
     src, dst, big = bytearray(os.urandom(8 << 20)), bytearray(8 << 20), os.urandom(94 << 20)
     while flag.value >= 0:
@@ -61,11 +58,8 @@ if __name__ == '__main__':
     print(json.dumps({'slowdowns': slowdowns}))
 `;
 
-const median = (values) => {
-    const sorted = [...values].sort((a, b) => a - b);
-    return sorted[Math.floor(sorted.length / 2)];
-};
-const quartile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor(q * (values.length - 1))];
+/** The p-th percentile (bench/lib's nearest rank) of unsorted values, to two decimals. */
+const pctOf = (values, p) => +percentile([...values].sort((a, b) => a - b), p).toFixed(2);
 
 const scratch = await mkdtemp(path.join(os.tmpdir(), 'hp-bench-neighbour-'));
 const results = {};
@@ -74,7 +68,7 @@ try {
         const run = spawnSync('python3', ['-c', LOOP, kind, args.pairs, args['slice-s'], scratch], { encoding: 'utf8', maxBuffer: 1 << 20 });
         if (run.status !== 0) throw new Error(`python loop failed: ${run.stderr}`);
         const { slowdowns } = JSON.parse(run.stdout.trim().split('\n').pop());
-        results[kind] = { pairs: slowdowns.length, medianPercent: +median(slowdowns).toFixed(2), p25: +quartile(slowdowns, 0.25).toFixed(2), p75: +quartile(slowdowns, 0.75).toFixed(2) };
+        results[kind] = { pairs: slowdowns.length, medianPercent: pctOf(slowdowns, 50), p25: pctOf(slowdowns, 25), p75: pctOf(slowdowns, 75) };
     }
 } finally {
     await rm(scratch, { recursive: true, force: true });

@@ -37,6 +37,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { HYPERPROV_BIN } from '@hyperprov/cli';
 import { machineInfo } from './lib/ledger-workload.mjs';
+import { PYTHON_WORK } from './lib/python-work.mjs';
 
 const { values: args } = parseArgs({
     options: {
@@ -57,11 +58,7 @@ const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const LOOP = String.raw`
 import json, os, sys, threading, time
 sys.path.insert(0, os.environ['HYPERPROV_CLIENT'])
-def work(n):
-    x = 0
-    for i in range(n):
-        x = (x * 1664525 + 1013904223 + i) % 4294967296
-    return x
+${PYTHON_WORK}
 mode = sys.argv[1]
 if mode == 'calibrate':
     start = time.perf_counter(); work(400000); print(json.dumps({'perStep': (time.perf_counter() - start) / 400000})); sys.exit(0)

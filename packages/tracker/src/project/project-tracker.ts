@@ -182,12 +182,11 @@ export class ProjectTracker implements Tracker {
         // A missing directory is said before the hash workers start: a process that exits while
         // workers are still starting can crash inside Node (piscina, v8 ToLocalChecked).
         await (await import('../manifests/index.js')).datasetRoot(dir);
-        const [store, hashing, manifests, { ingestFile }, { ingestOwnedFile }] = await Promise.all([
+        const [store, hashing, manifests, ingest] = await Promise.all([
             this.#stores.open(this.#storeUrl),
             this.#hashing(),
             import('../manifests/index.js'),
-            import('../pipeline/ingest.js'),
-            import('../pipeline/adopt.js'),
+            owned ? import('../pipeline/adopt.js').then((m) => m.ingestOwnedFile) : import('../pipeline/ingest.js').then((m) => m.ingestFile),
         ]);
         const dependencies = await resolveDependencies(this.client, [...(options.dependencies ?? [])], signal);
         const result = await manifests.prepareDatasetRecord(dir, {
@@ -206,7 +205,7 @@ export class ProjectTracker implements Tracker {
             pool: hashing.pool,
             cache: hashing.cache,
             upload: options.upload ?? false,
-            ingest: owned ? ingestOwnedFile : ingestFile,
+            ingest,
             adopting: owned,
             dependencies,
             ...(options.meta !== undefined && { meta: options.meta }),
@@ -467,14 +466,12 @@ export class ProjectTracker implements Tracker {
     }
 
     async #ingester(storeUrl: string = this.#storeUrl, owned = false): Promise<{ ingest: Ingest }> {
-        const [{ pool, cache }, { ingestFile }, { ingestOwnedFile }, store] = await Promise.all([
+        const [{ pool, cache }, ingestInto, store] = await Promise.all([
             this.#hashing(),
-            import('../pipeline/ingest.js'),
-            import('../pipeline/adopt.js'),
+            owned ? import('../pipeline/adopt.js').then((m) => m.ingestOwnedFile) : import('../pipeline/ingest.js').then((m) => m.ingestFile),
             this.#stores.open(storeUrl),
         ]);
-        if (owned) return { ingest: (file, options) => ingestOwnedFile(file, store, { pool, cache, ...options }) };
-        return { ingest: (file, options) => ingestFile(file, store, { pool, cache, ...options }) };
+        return { ingest: (file, options) => ingestInto(file, store, { pool, cache, ...options }) };
     }
 }
 
